@@ -1,0 +1,424 @@
+//! Entities (people, places, periods, events, emotions, topics), their aliases and attributes,
+//! the mentions that tie them to transcript spans, and the relations between them.
+
+use super::codec::{char_slice, check_confidence, check_text, normalize_name};
+use super::model::*;
+use super::segments::load_segment;
+use super::{now_ms, GraphError, MemoryGraph};
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+
+const MAX_NAME_CHARS: usize = 200;
+const MAX_RELATION_CHARS: usize = 100;
+
+/// A filter for listing entities.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntityQuery {
+    pub kind: Option<EntityKind>,
+    /// Matches display names and aliases, case-insensitively, by prefix of any word.
+    pub name: Option<String>,
+}
+
+const ENTITY_COLUMNS: &str =
+    "id, kind, display_name, relation_to_owner, birth_year, deceased, sensitive, status";
+
+fn entity_from_row(row: &Row<'_>) -> rusqlite::Result<Entity> {
+    Ok(Entity {
+        id: row.get(0)?,
+        kind: row.get(1)?,
+        display_name: row.get(2)?,
+        aliases: Vec::new(),
+        attributes: EntityAttributes {
+            relation_to_owner: row.get(3)?,
+            birth_year: row.get(4)?,
+            deceased: row.get(5)?,
+            sensitive: row.get(6)?,
+        },
+        status: row.get(7)?,
+    })
+}
+
+fn load_aliases(tx: &Transaction<'_>, id: EntityId) -> Result<Vec<String>, GraphError> {
+    let mut stmt =
+        tx.prepare_cached("SELECT alias FROM entity_alias WHERE entity_id = ?1 ORDER BY id")?;
+    let rows = stmt.query_map([id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Loads a live entity, following merges to the entity it now lives in.
+pub(crate) fn load_entity(tx: &Transaction<'_>, id: EntityId) -> Result<Entity, GraphError> {
+    let live: Option<i64> = tx
+        .prepare_cached(
+            "WITH RECURSIVE chain(id, next, depth) AS ( \
+                 SELECT id, merged_into, 0 FROM entity WHERE id = ?1 \
+                 UNION ALL SELECT e.id, e.merged_into, depth + 1 FROM entity e \
+                 JOIN chain c ON e.id = c.next WHERE depth < 64) \
+             SELECT id FROM chain WHERE next IS NULL",
+        )?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    let live = live.ok_or(GraphError::NotFound { what: "entity", id })?;
+    load_entity_row(tx, live)
+}
+
+/// Loads an entity row as it is, merged or not.
+pub(crate) fn load_entity_row(tx: &Transaction<'_>, id: EntityId) -> Result<Entity, GraphError> {
+    let mut entity = tx
+        .prepare_cached(&format!("SELECT {ENTITY_COLUMNS} FROM entity WHERE id = ?1"))?
+        .query_row([id], entity_from_row)
+        .optional()?
+        .ok_or(GraphError::NotFound { what: "entity", id })?;
+    entity.aliases = load_aliases(tx, id)?;
+    Ok(entity)
+}
+
+/// Fails unless `id` is a live (not merged away) entity.
+pub(crate) fn require_live(tx: &Transaction<'_>, id: EntityId) -> Result<EntityKind, GraphError> {
+    let row: Option<(EntityKind, Option<i64>)> = tx
+        .prepare_cached("SELECT kind, merged_into FROM entity WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match row {
+        Some((kind, None)) => Ok(kind),
+        Some((_, Some(_))) => {
+            Err(GraphError::Conflict { reason: "entity was merged into another" })
+        }
+        None => Err(GraphError::NotFound { what: "entity", id }),
+    }
+}
+
+/// Adds `alias` to an entity unless an equal one (after normalising) is there; returns the new
+/// alias row id, if one was added.
+pub(crate) fn insert_alias(
+    tx: &Transaction<'_>,
+    id: EntityId,
+    alias: &str,
+) -> Result<Option<i64>, GraphError> {
+    let added = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO entity_alias (entity_id, alias, norm) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![id, alias.trim(), normalize_name(alias)])?;
+    Ok((added == 1).then(|| tx.last_insert_rowid()))
+}
+
+fn check_attributes(attrs: &EntityAttributes) -> Result<(), GraphError> {
+    if let Some(rel) = &attrs.relation_to_owner {
+        check_text(rel, "relation to owner", MAX_RELATION_CHARS)?;
+    }
+    if let Some(year) = attrs.birth_year {
+        if !super::codec::YEARS.contains(&year) {
+            return Err(GraphError::invalid("birth year out of range 1000..=3000"));
+        }
+    }
+    Ok(())
+}
+
+fn mention_from_row(row: &Row<'_>) -> rusqlite::Result<(Mention, String)> {
+    Ok((
+        Mention {
+            id: row.get(0)?,
+            entity_id: row.get(1)?,
+            memory_id: row.get(2)?,
+            span: Span { segment_id: row.get(3)?, char_start: row.get(4)?, char_end: row.get(5)? },
+            quote: String::new(),
+            confidence: row.get(6)?,
+            status: row.get(7)?,
+        },
+        row.get(8)?,
+    ))
+}
+
+const MENTION_SELECT: &str = "SELECT m.id, m.entity_id, s.memory_id, m.segment_id, m.char_start, \
+     m.char_end, m.confidence, m.status, s.text FROM mention m JOIN segment s ON s.id = m.segment_id";
+
+fn with_quote((mut mention, text): (Mention, String)) -> Mention {
+    mention.quote = char_slice(&text, mention.span.char_start, mention.span.char_end)
+        .unwrap_or_default()
+        .to_owned();
+    mention
+}
+
+pub(crate) fn load_mentions_where(
+    tx: &Transaction<'_>,
+    condition: &str,
+    id: i64,
+) -> Result<Vec<Mention>, GraphError> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "{MENTION_SELECT} WHERE {condition} ORDER BY s.memory_id, s.ordinal, m.char_start"
+    ))?;
+    let rows = stmt.query_map([id], mention_from_row)?;
+    Ok(rows.map(|r| r.map(with_quote)).collect::<Result<Vec<_>, _>>()?)
+}
+
+pub(crate) fn load_memory_mentions(
+    tx: &Transaction<'_>,
+    memory: MemoryId,
+) -> Result<Vec<(Mention, Entity)>, GraphError> {
+    let mentions = load_mentions_where(tx, "s.memory_id = ?1", memory)?;
+    mentions
+        .into_iter()
+        .map(|m| {
+            let entity = load_entity_row(tx, m.entity_id)?;
+            Ok((m, entity))
+        })
+        .collect()
+}
+
+fn relation_from_row(row: &Row<'_>) -> rusqlite::Result<Relation> {
+    let segment: Option<i64> = row.get(4)?;
+    let span = match (segment, row.get::<_, Option<u32>>(5)?, row.get::<_, Option<u32>>(6)?) {
+        (Some(segment_id), Some(char_start), Some(char_end)) => {
+            Some(Span { segment_id, char_start, char_end })
+        }
+        _ => None,
+    };
+    Ok(Relation {
+        id: row.get(0)?,
+        subject_id: row.get(1)?,
+        object_id: row.get(2)?,
+        kind: row.get(3)?,
+        provenance: span,
+        confidence: row.get(7)?,
+        status: row.get(8)?,
+    })
+}
+
+pub(crate) const RELATION_COLUMNS: &str =
+    "id, subject_id, object_id, kind, segment_id, char_start, char_end, confidence, status";
+
+pub(crate) fn load_relations_of(
+    tx: &Transaction<'_>,
+    id: EntityId,
+) -> Result<Vec<Relation>, GraphError> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {RELATION_COLUMNS} FROM relation WHERE subject_id = ?1 OR object_id = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([id], relation_from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+fn check_span(tx: &Transaction<'_>, span: &Span) -> Result<(), GraphError> {
+    let segment = load_segment(tx, span.segment_id)?;
+    if char_slice(segment.text(), span.char_start, span.char_end).is_none() {
+        return Err(GraphError::invalid("span lies outside its segment's text"));
+    }
+    Ok(())
+}
+
+impl MemoryGraph {
+    /// Creates an entity with its aliases.
+    pub fn create_entity(&self, new: &NewEntity) -> Result<Entity, GraphError> {
+        check_text(&new.display_name, "display name", MAX_NAME_CHARS)?;
+        for alias in &new.aliases {
+            check_text(alias, "alias", MAX_NAME_CHARS)?;
+        }
+        check_attributes(&new.attributes)?;
+        self.db.write(|tx| {
+            let a = &new.attributes;
+            tx.prepare_cached(
+                "INSERT INTO entity (kind, display_name, name_norm, relation_to_owner, birth_year, \
+                 deceased, sensitive, status, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                new.kind,
+                new.display_name.trim(),
+                normalize_name(&new.display_name),
+                a.relation_to_owner.as_deref().map(str::trim),
+                a.birth_year,
+                a.deceased,
+                a.sensitive,
+                new.status,
+                now_ms()
+            ])?;
+            let id = tx.last_insert_rowid();
+            for alias in &new.aliases {
+                insert_alias(tx, id, alias)?;
+            }
+            load_entity_row(tx, id)
+        })
+    }
+
+    /// An entity; a merged-away id resolves to the entity it was merged into.
+    pub fn entity(&self, id: EntityId) -> Result<Entity, GraphError> {
+        self.db.read(|tx| load_entity(tx, id))
+    }
+
+    /// Live entities matching `query`, by display name.
+    pub fn list_entities(&self, query: &EntityQuery) -> Result<Vec<Entity>, GraphError> {
+        let pattern = query.name.as_deref().map(normalize_name);
+        self.db.read(|tx| {
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT {ENTITY_COLUMNS} FROM entity e WHERE merged_into IS NULL \
+                 AND (?1 IS NULL OR kind = ?1) \
+                 AND (?2 IS NULL OR name_norm LIKE ?2 || '%' OR name_norm LIKE '% ' || ?2 || '%' \
+                      OR EXISTS (SELECT 1 FROM entity_alias a WHERE a.entity_id = e.id \
+                                 AND (a.norm LIKE ?2 || '%' OR a.norm LIKE '% ' || ?2 || '%'))) \
+                 ORDER BY display_name COLLATE NOCASE, id"
+            ))?;
+            let rows = stmt.query_map(params![query.kind, pattern], entity_from_row)?;
+            let mut entities = rows.collect::<Result<Vec<_>, _>>()?;
+            for e in &mut entities {
+                e.aliases = load_aliases(tx, e.id)?;
+            }
+            Ok(entities)
+        })
+    }
+
+    /// Renames an entity; the old name stays as an alias so it is still found.
+    pub fn rename_entity(&self, id: EntityId, display_name: &str) -> Result<Entity, GraphError> {
+        check_text(display_name, "display name", MAX_NAME_CHARS)?;
+        self.db.write(|tx| {
+            require_live(tx, id)?;
+            let old = load_entity_row(tx, id)?;
+            insert_alias(tx, id, &old.display_name)?;
+            tx.execute(
+                "UPDATE entity SET display_name = ?2, name_norm = ?3 WHERE id = ?1",
+                params![id, display_name.trim(), normalize_name(display_name)],
+            )?;
+            load_entity_row(tx, id)
+        })
+    }
+
+    /// Replaces an entity's attributes.
+    pub fn set_entity_attributes(
+        &self,
+        id: EntityId,
+        attrs: &EntityAttributes,
+    ) -> Result<Entity, GraphError> {
+        check_attributes(attrs)?;
+        self.db.write(|tx| {
+            require_live(tx, id)?;
+            tx.execute(
+                "UPDATE entity SET relation_to_owner = ?2, birth_year = ?3, deceased = ?4, \
+                 sensitive = ?5 WHERE id = ?1",
+                params![
+                    id,
+                    attrs.relation_to_owner,
+                    attrs.birth_year,
+                    attrs.deceased,
+                    attrs.sensitive
+                ],
+            )?;
+            load_entity_row(tx, id)
+        })
+    }
+
+    /// Marks an entity as confirmed (or back to inferred) by the owner.
+    pub fn set_entity_status(
+        &self,
+        id: EntityId,
+        status: FactStatus,
+    ) -> Result<Entity, GraphError> {
+        self.db.write(|tx| {
+            require_live(tx, id)?;
+            tx.execute("UPDATE entity SET status = ?2 WHERE id = ?1", params![id, status])?;
+            load_entity_row(tx, id)
+        })
+    }
+
+    /// Adds an alias ("Nonna", "Grandma Rosa").
+    pub fn add_alias(&self, id: EntityId, alias: &str) -> Result<Entity, GraphError> {
+        check_text(alias, "alias", MAX_NAME_CHARS)?;
+        self.db.write(|tx| {
+            require_live(tx, id)?;
+            insert_alias(tx, id, alias)?;
+            load_entity_row(tx, id)
+        })
+    }
+
+    /// Links an entity to the span of a segment that names it.
+    pub fn link_mention(
+        &self,
+        entity: EntityId,
+        span: Span,
+        confidence: f64,
+        status: FactStatus,
+    ) -> Result<Mention, GraphError> {
+        check_confidence(confidence)?;
+        self.db.write(|tx| {
+            require_live(tx, entity)?;
+            check_span(tx, &span)?;
+            tx.prepare_cached(
+                "INSERT INTO mention (entity_id, segment_id, char_start, char_end, confidence, \
+                 status, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                entity,
+                span.segment_id,
+                span.char_start,
+                span.char_end,
+                confidence,
+                status,
+                now_ms()
+            ])?;
+            let id = tx.last_insert_rowid();
+            load_mentions_where(tx, "m.id = ?1", id)?
+                .pop()
+                .ok_or(GraphError::NotFound { what: "mention", id })
+        })
+    }
+
+    /// Removes a mention. The entity stays, even with no mentions left: unlinking is an edit,
+    /// not a deletion of the person.
+    pub fn unlink_mention(&self, id: MentionId) -> Result<(), GraphError> {
+        self.db.write(|tx| match tx.execute("DELETE FROM mention WHERE id = ?1", [id])? {
+            0 => Err(GraphError::NotFound { what: "mention", id }),
+            _ => Ok(()),
+        })
+    }
+
+    /// Marks a mention confirmed or inferred.
+    pub fn set_mention_status(&self, id: MentionId, status: FactStatus) -> Result<(), GraphError> {
+        self.db.write(|tx| {
+            match tx.execute("UPDATE mention SET status = ?2 WHERE id = ?1", params![id, status])? {
+                0 => Err(GraphError::NotFound { what: "mention", id }),
+                _ => Ok(()),
+            }
+        })
+    }
+
+    /// Adds a relation between two live entities.
+    pub fn add_relation(&self, new: &NewRelation) -> Result<Relation, GraphError> {
+        check_text(&new.kind, "relation kind", MAX_RELATION_CHARS)?;
+        check_confidence(new.confidence)?;
+        if new.subject_id == new.object_id {
+            return Err(GraphError::invalid("a relation needs two different entities"));
+        }
+        self.db.write(|tx| {
+            require_live(tx, new.subject_id)?;
+            require_live(tx, new.object_id)?;
+            if let Some(span) = &new.provenance {
+                check_span(tx, span)?;
+            }
+            let p = new.provenance;
+            tx.prepare_cached(
+                "INSERT INTO relation (subject_id, object_id, kind, segment_id, char_start, \
+                 char_end, confidence, status, created_at_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                new.subject_id,
+                new.object_id,
+                new.kind.trim(),
+                p.map(|s| s.segment_id),
+                p.map(|s| s.char_start),
+                p.map(|s| s.char_end),
+                new.confidence,
+                new.status,
+                now_ms()
+            ])?;
+            let id = tx.last_insert_rowid();
+            Ok(tx
+                .prepare_cached(&format!("SELECT {RELATION_COLUMNS} FROM relation WHERE id = ?1"))?
+                .query_row([id], relation_from_row)?)
+        })
+    }
+
+    /// Removes a relation.
+    pub fn remove_relation(&self, id: RelationId) -> Result<(), GraphError> {
+        self.db.write(|tx| match tx.execute("DELETE FROM relation WHERE id = ?1", [id])? {
+            0 => Err(GraphError::NotFound { what: "relation", id }),
+            _ => Ok(()),
+        })
+    }
+}

@@ -1,0 +1,32 @@
+//! Errors of the memory graph. Reasons are fixed phrases: never the user's words.
+
+use crate::store::StoreError;
+
+/// A graph operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    /// No live row of that kind has that id.
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: i64 },
+    /// The input broke a rule (empty title, span outside its segment, …).
+    #[error("invalid input: {reason}")]
+    InvalidInput { reason: String },
+    /// The change conflicts with the graph's state (merging a merged entity, undoing twice…).
+    #[error("conflict: {reason}")]
+    Conflict { reason: &'static str },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl GraphError {
+    pub(crate) fn invalid(reason: impl Into<String>) -> Self {
+        Self::InvalidInput { reason: reason.into() }
+    }
+}
+
+impl From<rusqlite::Error> for GraphError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Store(e.into())
+    }
+}

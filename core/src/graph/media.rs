@@ -1,0 +1,135 @@
+//! File references: recordings behind voice memories, and photos and videos attached to
+//! memories. Paths are relative to the data directory so the directory can move.
+
+use super::codec::check_text;
+use super::memories::load_memory;
+use super::model::*;
+use super::{now_ms, GraphError, MemoryGraph};
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+
+fn check_relative_path(path: &str) -> Result<(), GraphError> {
+    check_text(path, "file path", 1024)?;
+    let p = std::path::Path::new(path);
+    if !p.components().all(|c| matches!(c, std::path::Component::Normal(_))) {
+        return Err(GraphError::invalid("file path must be relative to the data directory"));
+    }
+    Ok(())
+}
+
+fn recording_from_row(row: &Row<'_>) -> rusqlite::Result<Recording> {
+    Ok(Recording {
+        id: row.get(0)?,
+        memory_id: row.get(1)?,
+        audio_path: row.get(2)?,
+        duration_ms: row.get(3)?,
+        sample_rate: row.get(4)?,
+    })
+}
+
+pub(crate) fn load_recordings(
+    tx: &Transaction<'_>,
+    memory: MemoryId,
+) -> Result<Vec<Recording>, GraphError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, memory_id, audio_path, duration_ms, sample_rate FROM recording \
+         WHERE memory_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([memory], recording_from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+const MEDIA_COLUMNS: &str =
+    "m.id, m.kind, m.path, m.content_hash, m.taken_at_ms, m.place_entity_id, m.status";
+
+fn media_from_row(row: &Row<'_>) -> rusqlite::Result<Media> {
+    Ok(Media {
+        id: row.get(0)?,
+        kind: row.get(1)?,
+        path: row.get(2)?,
+        content_hash: row.get(3)?,
+        taken_at_ms: row.get(4)?,
+        place_entity_id: row.get(5)?,
+        status: row.get(6)?,
+    })
+}
+
+pub(crate) fn load_memory_media(
+    tx: &Transaction<'_>,
+    memory: MemoryId,
+) -> Result<Vec<Media>, GraphError> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {MEDIA_COLUMNS} FROM media m JOIN memory_media mm ON mm.media_id = m.id \
+         WHERE mm.memory_id = ?1 ORDER BY m.id"
+    ))?;
+    let rows = stmt.query_map([memory], media_from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+impl MemoryGraph {
+    /// Records that `audio_path` (relative to the data directory) holds a memory's audio.
+    pub fn add_recording(
+        &self,
+        memory: MemoryId,
+        audio_path: &str,
+        duration_ms: i64,
+        sample_rate: u32,
+    ) -> Result<Recording, GraphError> {
+        check_relative_path(audio_path)?;
+        if duration_ms < 0 || sample_rate == 0 {
+            return Err(GraphError::invalid("recording needs duration >= 0 and sample rate > 0"));
+        }
+        self.db.write(|tx| {
+            load_memory(tx, memory)?;
+            tx.execute(
+                "INSERT INTO recording (memory_id, audio_path, duration_ms, sample_rate, created_at_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![memory, audio_path, duration_ms, sample_rate, now_ms()],
+            )?;
+            let id = tx.last_insert_rowid();
+            Ok(tx.query_row(
+                "SELECT id, memory_id, audio_path, duration_ms, sample_rate FROM recording WHERE id = ?1",
+                [id],
+                recording_from_row,
+            )?)
+        })
+    }
+
+    /// Attaches a photo or video to a memory. The same content (by hash) is stored once and may
+    /// belong to several memories.
+    pub fn attach_media(&self, memory: MemoryId, new: &NewMedia) -> Result<Media, GraphError> {
+        check_relative_path(&new.path)?;
+        let hash_ok =
+            new.content_hash.len() == 64 && new.content_hash.bytes().all(|b| b.is_ascii_hexdigit());
+        if !hash_ok {
+            return Err(GraphError::invalid("content hash must be 64 hex digits (SHA-256)"));
+        }
+        self.db.write(|tx| {
+            load_memory(tx, memory)?;
+            if let Some(place) = new.place_entity_id {
+                if super::entities::require_live(tx, place)? != EntityKind::Place {
+                    return Err(GraphError::invalid("a media item's place must be a place entity"));
+                }
+            }
+            let hash = new.content_hash.to_ascii_lowercase();
+            let existing: Option<i64> = tx
+                .query_row("SELECT id FROM media WHERE content_hash = ?1", [&hash], |r| r.get(0))
+                .optional()?;
+            let id = match existing {
+                Some(id) => id,
+                None => {
+                    tx.execute(
+                        "INSERT INTO media (kind, path, content_hash, taken_at_ms, place_entity_id, \
+                         status, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![new.kind, new.path, hash, new.taken_at_ms, new.place_entity_id, new.status, now_ms()],
+                    )?;
+                    tx.last_insert_rowid()
+                }
+            };
+            tx.execute(
+                "INSERT OR IGNORE INTO memory_media (memory_id, media_id) VALUES (?1, ?2)",
+                [memory, id],
+            )?;
+            Ok(tx.query_row(&format!("SELECT {MEDIA_COLUMNS} FROM media m WHERE m.id = ?1"), [id], media_from_row)?)
+        })
+    }
+}

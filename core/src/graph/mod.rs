@@ -1,0 +1,64 @@
+//! The personal memory graph: memories, transcript segments, and the people, places, periods,
+//! events, emotions and topics in them, each fact linked to the span it came from.
+//!
+//! [`MemoryGraph`] is the one entry point; its methods are grouped by what they touch, one file
+//! each (memories, segments, entities, merges, views, search).
+
+mod codec;
+mod entities;
+mod error;
+mod media;
+mod memories;
+mod merge;
+mod model;
+mod search;
+mod segments;
+mod views;
+
+pub use entities::EntityQuery;
+pub use error::GraphError;
+pub use memories::{DeletedMemory, MemoryDetail};
+pub use merge::{MergeProposal, MergeState};
+pub use model::*;
+pub use search::SearchHit;
+pub use views::{Coverage, EntityView, KindCount, Page, RelationDirection, RelationView, Timeline};
+
+use crate::keystore::KeyStore;
+use crate::store::Database;
+use std::path::{Path, PathBuf};
+
+/// The owner's memory graph, stored encrypted in a data directory.
+#[derive(Debug)]
+pub struct MemoryGraph {
+    db: Database,
+    data_dir: PathBuf,
+}
+
+impl MemoryGraph {
+    /// Opens (or creates) the graph in `data_dir`, unlocking it with the key from `keys`.
+    pub fn open(data_dir: &Path, keys: &dyn KeyStore) -> Result<Self, GraphError> {
+        let db = Database::open(data_dir, keys)?;
+        Ok(Self { db, data_dir: data_dir.to_path_buf() })
+    }
+
+    /// The data directory; file references in the graph are relative to it.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The underlying database (for the stages that add their own tables).
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+}
+
+/// Milliseconds since the Unix epoch, from the system clock.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;

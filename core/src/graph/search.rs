@@ -1,0 +1,251 @@
+//! Full-text search over transcript segments: FTS5 with BM25 ranking and highlighted snippets.
+//!
+//! The user's query is never handed to FTS5 as syntax: it is split into words and each word is
+//! quoted, so any input is a valid query. Words in scripts written without spaces (Chinese,
+//! Japanese, Korean) and emoji are matched as substrings, because the unicode61 tokenizer keeps a
+//! whole run of such characters as one token (see docs/SEARCH.md for the measurement).
+
+use super::model::{MemoryId, SegmentId};
+use super::{GraphError, MemoryGraph};
+use serde::Serialize;
+
+/// Longest accepted query, in characters.
+const MAX_QUERY_CHARS: usize = 500;
+/// Most terms used from one query.
+const MAX_TERMS: usize = 16;
+/// Snippet length, in characters, before ellipses.
+const SNIPPET_CHARS: usize = 160;
+const MARK_OPEN: char = '\u{FDD0}';
+const MARK_CLOSE: char = '\u{FDD1}';
+
+/// One matching segment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchHit {
+    pub segment_id: SegmentId,
+    pub memory_id: MemoryId,
+    pub memory_title: String,
+    pub start_ms: i64,
+    /// A window of the segment's text around the first match.
+    pub snippet: String,
+    /// Matched ranges in `snippet`, as character offsets `[start, end)`.
+    pub highlights: Vec<(u32, u32)>,
+    /// Higher is better (negated BM25; 0 for substring-only matches).
+    pub score: f64,
+}
+
+/// A query split into FTS5 terms and substring terms.
+#[derive(Debug, Default, PartialEq)]
+struct QueryPlan {
+    fts: Vec<String>,
+    substrings: Vec<String>,
+}
+
+fn is_unspaced_script(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF
+        | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
+}
+
+fn is_emoji(c: char) -> bool {
+    matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF)
+}
+
+fn plan_query(query: &str) -> QueryPlan {
+    let mut plan = QueryPlan::default();
+    let mut word = String::new();
+    let flush = |word: &mut String, plan: &mut QueryPlan| {
+        if word.is_empty() {
+            return;
+        }
+        if word.chars().any(is_unspaced_script) {
+            plan.substrings.push(std::mem::take(word));
+        } else {
+            plan.fts.push(format!("\"{}\"", word.replace('"', "")));
+            word.clear();
+        }
+    };
+    for c in query.chars() {
+        if is_emoji(c) {
+            flush(&mut word, &mut plan);
+            plan.substrings.push(c.to_string());
+        } else if c.is_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut plan);
+        }
+    }
+    flush(&mut word, &mut plan);
+    plan.fts.dedup();
+    plan.substrings.dedup();
+    plan.fts.truncate(MAX_TERMS);
+    plan.substrings.truncate(MAX_TERMS);
+    plan
+}
+
+/// Strips the highlight markers from FTS5's `highlight()` output, returning the ranges.
+fn parse_highlighted(marked: &str) -> Vec<(u32, u32)> {
+    let mut ranges = Vec::new();
+    let (mut pos, mut open) = (0u32, None);
+    for c in marked.chars() {
+        match c {
+            MARK_OPEN => open = Some(pos),
+            MARK_CLOSE => ranges.extend(open.take().map(|s| (s, pos))),
+            _ => pos += 1,
+        }
+    }
+    ranges
+}
+
+fn substring_ranges(text: &str, needle: &str) -> Vec<(u32, u32)> {
+    let len = needle.chars().count() as u32;
+    text.match_indices(needle)
+        .map(|(byte, _)| {
+            let start = text[..byte].chars().count() as u32;
+            (start, start + len)
+        })
+        .collect()
+}
+
+/// Cuts a window of about [`SNIPPET_CHARS`] around the first highlight.
+fn snippet(text: &str, mut highlights: Vec<(u32, u32)>) -> (String, Vec<(u32, u32)>) {
+    highlights.sort_unstable();
+    highlights.dedup();
+    let chars: Vec<char> = text.chars().collect();
+    let first = highlights.first().map_or(0, |h| h.0 as usize);
+    let mut start = first.saturating_sub(SNIPPET_CHARS / 4);
+    while start > 0 && start < first && !chars[start - 1].is_whitespace() {
+        start += 1;
+    }
+    let mut end = (start + SNIPPET_CHARS).min(chars.len());
+    while end < chars.len() && end > first && !chars[end].is_whitespace() {
+        end -= 1;
+    }
+    if end <= first {
+        end = (start + SNIPPET_CHARS).min(chars.len());
+    }
+    let lead = start > 0;
+    let mut out = String::new();
+    if lead {
+        out.push('…');
+    }
+    out.extend(&chars[start..end]);
+    if end < chars.len() {
+        out.push('…');
+    }
+    let shift = u32::from(lead);
+    let kept = highlights
+        .into_iter()
+        .filter(|&(s, e)| s as usize >= start && e as usize <= end)
+        .map(|(s, e)| (s - start as u32 + shift, e - start as u32 + shift))
+        .collect();
+    (out, kept)
+}
+
+impl MemoryGraph {
+    /// Segments matching every word of `query`, best first.
+    pub fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>, GraphError> {
+        if query.chars().count() > MAX_QUERY_CHARS {
+            return Err(GraphError::invalid("search query is too long"));
+        }
+        let plan = plan_query(query);
+        if plan.fts.is_empty() && plan.substrings.is_empty() {
+            return Ok(Vec::new());
+        }
+        let limit = limit.clamp(1, 1000);
+        let substring_sql: String = (0..plan.substrings.len())
+            .map(|i| format!(" AND instr(s.text, ?{}) > 0", i + 3))
+            .collect();
+        let sql = if plan.fts.is_empty() {
+            format!(
+                "SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, NULL, 0.0 \
+                 FROM segment s JOIN memory m ON m.id = s.memory_id WHERE ?1 IS NULL {substring_sql} \
+                 ORDER BY m.told_at_ms DESC, s.id LIMIT ?2"
+            )
+        } else {
+            format!(
+                "SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, \
+                 highlight(segment_fts, 0, char(0xFDD0), char(0xFDD1)), bm25(segment_fts) AS rank \
+                 FROM segment_fts JOIN segment s ON s.id = segment_fts.rowid \
+                 JOIN memory m ON m.id = s.memory_id \
+                 WHERE segment_fts MATCH ?1 {substring_sql} ORDER BY rank LIMIT ?2"
+            )
+        };
+        let fts_query = (!plan.fts.is_empty()).then(|| plan.fts.join(" "));
+        self.db.read(|tx| {
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let mut params: Vec<&dyn rusqlite::ToSql> = vec![&fts_query, &limit];
+            params.extend(plan.substrings.iter().map(|s| s as &dyn rusqlite::ToSql));
+            let rows = stmt.query_map(params.as_slice(), |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, f64>(6)?,
+                ))
+            })?;
+            let mut hits = Vec::new();
+            for row in rows {
+                let (segment_id, memory_id, memory_title, start_ms, text, marked, rank) = row?;
+                let mut ranges = marked.as_deref().map(parse_highlighted).unwrap_or_default();
+                for needle in &plan.substrings {
+                    ranges.extend(substring_ranges(&text, needle));
+                }
+                let (snippet, highlights) = snippet(&text, ranges);
+                hits.push(SearchHit {
+                    segment_id,
+                    memory_id,
+                    memory_title,
+                    start_ms,
+                    snippet,
+                    highlights,
+                    score: -rank,
+                });
+            }
+            Ok(hits)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_quoted_words_never_syntax() {
+        let plan = plan_query("rosa AND \"farm\" OR NEAR(x y) *");
+        assert_eq!(
+            plan.fts,
+            ["\"rosa\"", "\"AND\"", "\"farm\"", "\"OR\"", "\"NEAR\"", "\"x\"", "\"y\""]
+        );
+        assert!(plan.substrings.is_empty());
+    }
+
+    #[test]
+    fn cjk_and_emoji_become_substring_terms() {
+        let plan = plan_query("北京 José 🌻");
+        assert_eq!(plan.fts, ["\"José\""]);
+        assert_eq!(plan.substrings, ["北京", "🌻"]);
+    }
+
+    #[test]
+    fn highlights_parse_to_character_offsets() {
+        let marked =
+            format!("we met in {MARK_OPEN}Zürich{MARK_CLOSE} and {MARK_OPEN}北京{MARK_CLOSE}");
+        assert_eq!(parse_highlighted(&marked), vec![(10, 16), (21, 23)]);
+    }
+
+    #[test]
+    fn snippet_keeps_highlight_on_the_matched_words() {
+        let text =
+            format!("{} the wedding was in Zürich {}", "word ".repeat(60), "tail ".repeat(60));
+        let start = text.find("Zürich").map(|b| text[..b].chars().count() as u32).expect("present");
+        let (snip, hl) = snippet(&text, vec![(start, start + 6)]);
+        assert!(snip.starts_with('…') && snip.ends_with('…'));
+        let (s, e) = hl[0];
+        let shown: String = snip.chars().skip(s as usize).take((e - s) as usize).collect();
+        assert_eq!(shown, "Zürich");
+    }
+}

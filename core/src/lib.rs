@@ -1,0 +1,7 @@
+//! Heirloom's core: everything the app does, with no FFI. Modules follow the data's journey;
+//! today: `keystore` (where secrets come from), `store` (encrypted SQLite plumbing) and `graph`
+//! (the personal memory graph).
+
+pub mod graph;
+pub mod keystore;
+pub mod store;
