@@ -1,1 +1,27 @@
-//! placeholder
+//! UniFFI bindings for Heirloom: thin wrappers over `heirloom-core`, no logic of their own.
+//!
+//! The root [`Heirloom`] object is opened with a data directory and the app's [`KeyStore`], and
+//! hands out small sub-objects (memories, people, merges, search, life). Every failure reaches
+//! the app as one [`ApiError`].
+
+uniffi::setup_scaffolding!("heirloom");
+
+mod error;
+mod heirloom;
+mod key_store;
+mod life;
+mod memories;
+mod merges;
+mod people;
+mod search;
+mod session;
+mod types;
+
+pub use error::ApiError;
+pub use heirloom::Heirloom;
+pub use key_store::{file_key_store, KeyStore};
+pub use life::Life;
+pub use memories::{MemoryChanges, Memories};
+pub use merges::Merges;
+pub use people::People;
+pub use search::Search;

@@ -153,15 +153,13 @@ pub(crate) fn load_mentions_where(
 pub(crate) fn load_memory_mentions(
     tx: &Transaction<'_>,
     memory: MemoryId,
-) -> Result<Vec<(Mention, Entity)>, GraphError> {
+) -> Result<(Vec<Mention>, Vec<Entity>), GraphError> {
     let mentions = load_mentions_where(tx, "s.memory_id = ?1", memory)?;
-    mentions
-        .into_iter()
-        .map(|m| {
-            let entity = load_entity_row(tx, m.entity_id)?;
-            Ok((m, entity))
-        })
-        .collect()
+    let mut ids: Vec<EntityId> = mentions.iter().map(|m| m.entity_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let entities = ids.into_iter().map(|id| load_entity_row(tx, id)).collect::<Result<_, _>>()?;
+    Ok((mentions, entities))
 }
 
 fn relation_from_row(row: &Row<'_>) -> rusqlite::Result<Relation> {

@@ -42,8 +42,10 @@ pub struct MemoryDetail {
     pub segments: Vec<Segment>,
     pub recordings: Vec<Recording>,
     pub media: Vec<Media>,
-    /// Mentions in this memory's segments, with the entity each one names.
-    pub mentions: Vec<(Mention, Entity)>,
+    /// Mentions in this memory's segments.
+    pub mentions: Vec<Mention>,
+    /// The entities those mentions name, each once.
+    pub entities: Vec<Entity>,
 }
 
 /// What deleting a memory removed.
@@ -183,8 +185,8 @@ impl MemoryGraph {
             let segments = super::segments::load_segments(tx, id)?;
             let recordings = super::media::load_recordings(tx, id)?;
             let media = super::media::load_memory_media(tx, id)?;
-            let mentions = super::entities::load_memory_mentions(tx, id)?;
-            Ok(MemoryDetail { memory, segments, recordings, media, mentions })
+            let (mentions, entities) = super::entities::load_memory_mentions(tx, id)?;
+            Ok(MemoryDetail { memory, segments, recordings, media, mentions, entities })
         })
     }
 

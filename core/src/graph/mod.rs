@@ -20,8 +20,8 @@ pub use error::GraphError;
 pub use memories::{DeletedMemory, MemoryDetail};
 pub use merge::{MergeProposal, MergeState};
 pub use model::*;
-pub use search::SearchHit;
-pub use views::{Coverage, EntityView, KindCount, Page, RelationDirection, RelationView, Timeline};
+pub use search::{SearchHit, TextRange};
+pub use views::{Coverage, DecadeCount, EntityView, KindCount, Page, RelationDirection, RelationView, Timeline};
 
 use crate::keystore::KeyStore;
 use crate::store::Database;

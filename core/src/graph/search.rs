@@ -27,10 +27,17 @@ pub struct SearchHit {
     pub start_ms: i64,
     /// A window of the segment's text around the first match.
     pub snippet: String,
-    /// Matched ranges in `snippet`, as character offsets `[start, end)`.
-    pub highlights: Vec<(u32, u32)>,
+    /// Matched ranges in `snippet`, as character offsets.
+    pub highlights: Vec<TextRange>,
     /// Higher is better (negated BM25; 0 for substring-only matches).
     pub score: f64,
+}
+
+/// Character offsets `[start, end)` into a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct TextRange {
+    pub start: u32,
+    pub end: u32,
 }
 
 /// A query split into FTS5 terms and substring terms.
@@ -200,7 +207,10 @@ impl MemoryGraph {
                     memory_title,
                     start_ms,
                     snippet,
-                    highlights,
+                    highlights: highlights
+                        .into_iter()
+                        .map(|(start, end)| TextRange { start, end })
+                        .collect(),
                     score: -rank,
                 });
             }

@@ -377,7 +377,10 @@ fn timeline_orders_by_when_then_told_and_keeps_undated_apart() {
     let page = g.timeline(Page { offset: 1, limit: 2 }).expect("page");
     assert_eq!(page.dated.iter().map(|m| m.id).collect::<Vec<_>>(), [sixties.id, y1962.id]);
     let cov = g.coverage().expect("coverage");
-    assert_eq!(cov.memories_by_decade, [(1930, 1), (1960, 3)]);
+    assert_eq!(
+        cov.memories_by_decade,
+        [DecadeCount { decade: 1930, count: 1 }, DecadeCount { decade: 1960, count: 3 }]
+    );
 }
 
 #[test]
@@ -400,7 +403,7 @@ fn search_ranks_highlights_and_handles_unicode() {
     assert!(trains[0].score > trains[1].score);
     // Highlights point at the matched words in the snippet.
     let h = &hit("zürich")[0];
-    let (s, e) = h.highlights[0];
+    let TextRange { start: s, end: e } = h.highlights[0];
     assert_eq!(
         h.snippet.chars().skip(s as usize).take((e - s) as usize).collect::<String>(),
         "Zürich"
@@ -409,7 +412,7 @@ fn search_ranks_highlights_and_handles_unicode() {
     let cjk = hit("北京");
     assert_eq!(cjk.len(), 1);
     assert_eq!(cjk[0].segment_id, beijing.id);
-    let (s, e) = cjk[0].highlights[0];
+    let TextRange { start: s, end: e } = cjk[0].highlights[0];
     assert_eq!(
         cjk[0].snippet.chars().skip(s as usize).take((e - s) as usize).collect::<String>(),
         "北京"

@@ -75,7 +75,15 @@ pub struct Coverage {
     pub relations: u32,
     pub entities: Vec<KindCount>,
     /// Memories per decade (by the decade their date starts in), ascending.
-    pub memories_by_decade: Vec<(i32, u32)>,
+    pub memories_by_decade: Vec<DecadeCount>,
+}
+
+/// How many memories start in one decade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DecadeCount {
+    /// First year of the decade (1960 for the sixties).
+    pub decade: i32,
+    pub count: u32,
 }
 
 /// Timeline order: start of the period, then its end, then life stage, then when told.
@@ -166,7 +174,8 @@ impl MemoryGraph {
                     "SELECT (about_from / 100000) * 10 AS decade, count(*) FROM memory \
                      WHERE about_from IS NOT NULL GROUP BY decade ORDER BY decade",
                 )?;
-                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let rows =
+                    stmt.query_map([], |r| Ok(DecadeCount { decade: r.get(0)?, count: r.get(1)? }))?;
                 rows.collect::<Result<Vec<_>, _>>()?
             };
             Ok(Coverage {

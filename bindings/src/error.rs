@@ -1,0 +1,79 @@
+//! The one public error type, and every conversion into it. Variants are things an app can act
+//! on; messages carry no user content (the core guarantees that for its own errors).
+
+use heirloom_core::graph::GraphError;
+use heirloom_core::keystore::KeyStoreError;
+use heirloom_core::store::StoreError;
+
+/// What went wrong, in terms an app can act on.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum ApiError {
+    /// The key does not open this data directory.
+    #[error("the key does not open this data directory")]
+    WrongKey,
+    /// The data directory exists but its key is missing from the key store.
+    #[error("the key for this data directory is missing")]
+    KeyMissing,
+    /// The host key store failed (or returned a malformed key).
+    #[error("key store failed: {reason}")]
+    KeyStore { reason: String },
+    /// The data directory was written by a newer app version.
+    #[error("data written by a newer version; update the app")]
+    UpgradeRequired,
+    /// No such item (deleted, or never existed).
+    #[error("{what} {id} not found")]
+    NotFound { what: String, id: i64 },
+    /// The input broke a rule; `reason` says which.
+    #[error("invalid input: {reason}")]
+    InvalidInput { reason: String },
+    /// The change conflicts with the current state.
+    #[error("conflict: {reason}")]
+    Conflict { reason: String },
+    /// Storage failed (disk full, I/O, database busy).
+    #[error("storage failed: {reason}")]
+    Storage { reason: String },
+    /// The handle was closed.
+    #[error("this Heirloom handle is closed")]
+    Closed,
+    /// A bug or an unexpected failure in a host callback.
+    #[error("internal error: {reason}")]
+    Internal { reason: String },
+}
+
+impl From<KeyStoreError> for ApiError {
+    fn from(e: KeyStoreError) -> Self {
+        Self::KeyStore { reason: e.to_string() }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::WrongKey => Self::WrongKey,
+            StoreError::KeyMissing => Self::KeyMissing,
+            StoreError::KeyStore(e) => e.into(),
+            StoreError::TooNew { .. } => Self::UpgradeRequired,
+            other @ (StoreError::Io { .. } | StoreError::Sqlite { .. }) => {
+                Self::Storage { reason: other.to_string() }
+            }
+            other @ StoreError::Access { .. } => Self::Internal { reason: other.to_string() },
+        }
+    }
+}
+
+impl From<GraphError> for ApiError {
+    fn from(e: GraphError) -> Self {
+        match e {
+            GraphError::NotFound { what, id } => Self::NotFound { what: what.to_owned(), id },
+            GraphError::InvalidInput { reason } => Self::InvalidInput { reason },
+            GraphError::Conflict { reason } => Self::Conflict { reason: reason.to_owned() },
+            GraphError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for ApiError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Internal { reason: format!("host callback failed: {}", e.reason) }
+    }
+}

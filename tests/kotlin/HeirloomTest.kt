@@ -1,0 +1,255 @@
+// Kotlin tests of the Heirloom bindings, run on the JVM through JNA against the built library.
+// Compiled by the real Kotlin compiler (tests/kotlin/run.sh). Every check counts; the last line
+// is "N passed, M failed".
+
+import app.heirloom.core.*
+import java.nio.file.Files
+import java.nio.file.Path
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.Executors
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicInteger
+
+/** An in-memory key store implemented in Kotlin: exercises the foreign-trait path. */
+class MemoryKeyStore : KeyStore {
+    val keys = ConcurrentHashMap<String, ByteArray>()
+    val loads = AtomicInteger()
+    override fun load(name: String): ByteArray? { loads.incrementAndGet(); return keys[name]?.copyOf() }
+    override fun store(name: String, secret: ByteArray) { keys[name] = secret.copyOf() }
+}
+
+/** A key store whose platform storage is broken. */
+class FailingKeyStore : KeyStore {
+    override fun load(name: String): ByteArray? = throw ApiException.KeyStore("keychain locked")
+    override fun store(name: String, secret: ByteArray) = throw ApiException.KeyStore("keychain locked")
+}
+
+var passed = 0
+var failed = 0
+var current = ""
+
+fun check(condition: Boolean, what: String) {
+    if (condition) passed++ else { failed++; println("  FAILED [$current]: $what") }
+}
+
+fun <T> checkEq(actual: T, expected: T, what: String) =
+    check(actual == expected, "$what: expected <$expected>, got <$actual>")
+
+inline fun <reified E : Throwable> checkThrows(what: String, block: () -> Unit): E? {
+    try {
+        block()
+    } catch (e: Throwable) {
+        if (e is E) { passed++; return e }
+        failed++; println("  FAILED [$current]: $what: threw ${e::class.simpleName}"); return null
+    }
+    failed++; println("  FAILED [$current]: $what: nothing thrown"); return null
+}
+
+fun test(name: String, body: () -> Unit) {
+    current = name
+    val before = failed
+    try { body() } catch (e: Throwable) {
+        failed++; println("  FAILED [$name]: unexpected ${e::class.qualifiedName}: ${e.message}")
+    }
+    println((if (failed == before) "ok   " else "FAIL ") + name)
+}
+
+fun tempDir(): String = Files.createTempDirectory("heirloom-kt").toString()
+
+fun newMemory(title: String, about: AboutWhen? = null, toldAt: Long = 0) =
+    NewMemory(title, toldAt, MemorySource.VOICE, about, FactStatus.INFERRED)
+
+fun person(name: String, relation: String? = null, deceased: Boolean = false) =
+    NewEntity(EntityKind.PERSON, name, listOf(), EntityAttributes(relation, null, deceased, false), FactStatus.INFERRED)
+
+fun spanOf(segment: Segment, words: String): Span {
+    val text = segment.userText ?: segment.machineText
+    val start = text.codePointCount(0, text.indexOf(words))
+    return Span(segment.id, start.toUInt(), (start + words.codePointCount(0, words.length)).toUInt())
+}
+
+fun main() {
+    test("open, close and reopen with the same key") {
+        val dir = tempDir()
+        val keys = MemoryKeyStore()
+        Heirloom.open(dir, keys).use { h ->
+            h.memories().addText("First", "hello", null)
+        }
+        checkEq(keys.keys.size, 1, "one key stored")
+        checkEq(keys.keys.values.first().size, 32, "32-byte key")
+        Heirloom.open(dir, keys).use { h -> checkEq(h.memories().list(0u, 10u).size, 1, "memory survives reopen") }
+        check(keys.loads.get() >= 2, "key loaded from the Kotlin key store")
+    }
+
+    test("wrong key is a typed exception") {
+        val dir = tempDir()
+        Heirloom.open(dir, MemoryKeyStore()).use { it.memories().addText("Secret", "text", null) }
+        val other = MemoryKeyStore()
+        other.keys["heirloom.store.v1"] = ByteArray(32) { 7 }
+        checkThrows<ApiException.WrongKey>("wrong key") { Heirloom.open(dir, other) }
+        checkThrows<ApiException.KeyMissing>("missing key") { Heirloom.open(dir, MemoryKeyStore()) }
+        val short = MemoryKeyStore()
+        short.keys["heirloom.store.v1"] = ByteArray(5)
+        checkThrows<ApiException.KeyStore>("malformed key") { Heirloom.open(dir, short) }
+        checkThrows<ApiException.KeyStore>("failing key store") { Heirloom.open(tempDir(), FailingKeyStore()) }
+    }
+
+    test("file key store from Rust works from Kotlin") {
+        val dir = tempDir()
+        val keys = fileKeyStore("$dir/keys")
+        Heirloom.open("$dir/data", keys).use { it.memories().addText("T", "x", null) }
+        check(Files.exists(Path.of("$dir/keys")), "key file written")
+        Heirloom.open("$dir/data", fileKeyStore("$dir/keys")).use { checkEq(it.life().coverage().memories, 1u, "reopened") }
+    }
+
+    test("whole memory lifecycle") {
+        Heirloom.open(tempDir(), MemoryKeyStore()).use { h ->
+            val m = h.memories()
+            val created = m.create(newMemory("Wedding day", AboutWhen.Day(1962, 6u, 16u), 100))
+            checkEq(created.title, "Wedding day", "title")
+            checkEq(created.aboutWhen, AboutWhen.Day(1962, 6u, 16u) as AboutWhen?, "about when round-trips")
+            val segs = m.addSegments(created.id, null, listOf(
+                NewSegment(0, 2500, "We married in June.", 0.8),
+                NewSegment(2500, 4000, "It rained all day.", 0.7)))
+            checkEq(segs.map { it.ordinal }, listOf(0L, 1L), "ordinals")
+            val edited = m.editSegment(segs[1].id, "It poured all day.")
+            checkEq(edited.machineText, "It rained all day.", "machine text kept")
+            checkEq(edited.userText, "It poured all day.", "user text kept apart")
+            val updated = m.update(created.id, MemoryChanges(title = "Our wedding", clearAboutWhen = true))
+            checkEq(updated.title, "Our wedding", "updated title")
+            checkEq(updated.aboutWhen, null, "date cleared")
+            val detail = m.detail(created.id)
+            checkEq(detail.segments.size, 2, "detail has segments")
+            val deleted = m.delete(created.id)
+            checkEq(deleted.removedFiles, listOf<String>(), "no files")
+            checkThrows<ApiException.NotFound>("deleted memory is gone") { m.get(created.id) }
+        }
+    }
+
+    test("invalid input is a typed exception") {
+        Heirloom.open(tempDir(), MemoryKeyStore()).use { h ->
+            val m = h.memories()
+            checkThrows<ApiException.InvalidInput>("blank title") { m.create(newMemory("   ")) }
+            checkThrows<ApiException.InvalidInput>("impossible date") { m.create(newMemory("x", AboutWhen.Day(1900, 2u, 29u))) }
+            val mem = m.create(newMemory("ok"))
+            checkThrows<ApiException.InvalidInput>("backwards segment") {
+                m.addSegments(mem.id, null, listOf(NewSegment(10, 5, "x", 0.5)))
+            }
+            checkThrows<ApiException.NotFound>("unknown memory") { m.detail(424242) }
+        }
+    }
+
+    test("people: mentions, relations and the person view") {
+        Heirloom.open(tempDir(), MemoryKeyStore()).use { h ->
+            val detail = h.memories().addText("Bakery", "Grandma Rosa and Tom opened the bakery in Napoli.", AboutWhen.Year(1948))
+            val seg = detail.segments[0]
+            val p = h.people()
+            val rosa = p.create(person("Rosa", "grandmother", deceased = true))
+            val tom = p.create(person("Tom"))
+            val mention = p.linkMention(rosa.id, spanOf(seg, "Grandma Rosa"), 0.9, FactStatus.INFERRED)
+            checkEq(mention.quote, "Grandma Rosa", "quote read from the span")
+            p.linkMention(tom.id, spanOf(seg, "Tom"), 0.9, FactStatus.CONFIRMED)
+            p.addRelation(NewRelation(rosa.id, tom.id, "married to", spanOf(seg, "Rosa and Tom"), 0.6, FactStatus.INFERRED))
+            val view = p.person(rosa.id)
+            checkEq(view.entity.attributes.relationToOwner, "grandmother", "relation to owner")
+            check(view.entity.attributes.deceased, "deceased flag")
+            checkEq(view.memories.map { it.id }, listOf(detail.memory.id), "memories of Rosa")
+            checkEq(view.relations.single().other.displayName, "Tom", "relation other end")
+            checkEq(view.relations.single().direction, RelationDirection.OUTGOING, "direction")
+            p.addAlias(rosa.id, "Nonna")
+            checkEq(p.list(EntityKind.PERSON, "nonna").map { it.id }, listOf(rosa.id), "find by alias")
+            checkThrows<ApiException.InvalidInput>("span outside text") {
+                p.linkMention(tom.id, Span(seg.id, 500u, 510u), 0.5, FactStatus.INFERRED)
+            }
+        }
+    }
+
+    test("search with diacritics, CJK and highlights") {
+        Heirloom.open(tempDir(), MemoryKeyStore()).use { h ->
+            h.memories().addText("Travels", "We took the night train to Zürich with José.\n我在北京长大。", null)
+            val s = h.search()
+            val hits = s.segments("zurich jose", 10u)
+            checkEq(hits.size, 1, "one hit")
+            val hl = hits[0].highlights[0]
+            val snippet = hits[0].snippet
+            val cps = snippet.codePoints().toArray()
+            checkEq(String(cps, hl.start.toInt(), (hl.end - hl.start).toInt()), "Zürich", "highlight offsets")
+            checkEq(s.segments("北京", 10u).size, 1, "CJK substring")
+            checkEq(s.segments("\"NEAR(", 10u).size, 0, "hostile query is just words")
+        }
+    }
+
+    test("merge, accept and undo") {
+        Heirloom.open(tempDir(), MemoryKeyStore()).use { h ->
+            val seg = h.memories().addText("Kitchen", "My grandmother sang while Rosa rolled pasta.", null).segments[0]
+            val p = h.people()
+            val gm = p.create(person("my grandmother", "grandmother"))
+            val rosa = p.create(person("Rosa"))
+            p.linkMention(gm.id, spanOf(seg, "My grandmother"), 0.7, FactStatus.INFERRED)
+            p.linkMention(rosa.id, spanOf(seg, "Rosa"), 0.9, FactStatus.INFERRED)
+            val merges = h.merges()
+            val proposal = merges.propose(rosa.id, gm.id, 0.8)
+            checkEq(proposal.state, MergeState.PROPOSED, "proposed")
+            checkEq(merges.list(MergeState.PROPOSED).size, 1, "listed")
+            checkEq(merges.accept(proposal.id).state, MergeState.ACCEPTED, "accepted")
+            val merged = p.person(rosa.id)
+            checkEq(merged.mentions.size, 2, "mentions moved")
+            checkEq(merged.entity.attributes.relationToOwner, "grandmother", "attribute carried")
+            checkEq(p.get(gm.id).id, rosa.id, "old id resolves to kept entity")
+            checkEq(p.list(EntityKind.PERSON, null).size, 1, "one person listed")
+            checkEq(merges.undo(proposal.id).state, MergeState.UNDONE, "undone")
+            checkEq(p.person(gm.id).mentions.map { it.quote }, listOf("My grandmother"), "mention back")
+            checkEq(p.person(rosa.id).entity.attributes.relationToOwner, null, "attribute restored")
+            checkThrows<ApiException.Conflict>("undo twice") { merges.undo(proposal.id) }
+        }
+    }
+
+    test("timeline and coverage") {
+        Heirloom.open(tempDir(), MemoryKeyStore()).use { h ->
+            val m = h.memories()
+            val sixties = m.create(newMemory("sixties", AboutWhen.Decade(1960)))
+            val war = m.create(newMemory("war", AboutWhen.YearRange(1939, 1945)))
+            val child = m.create(newMemory("child", AboutWhen.LifeStage(LifeStage.CHILDHOOD)))
+            val undated = m.create(newMemory("undated"))
+            val t = h.life().timeline(0u, 50u)
+            checkEq(t.dated.map { it.id }, listOf(war.id, sixties.id, child.id), "dated order")
+            checkEq(t.undated.map { it.id }, listOf(undated.id), "undated apart")
+            val c = h.life().coverage()
+            checkEq(c.memories, 4u, "memory count")
+            checkEq(c.memoriesByDecade.map { it.decade }, listOf(1930, 1960), "decades")
+        }
+    }
+
+    test("closed handle fails with Closed") {
+        val h = Heirloom.open(tempDir(), MemoryKeyStore())
+        val memories = h.memories()
+        h.shutdown()
+        checkThrows<ApiException.Closed>("after close") { memories.list(0u, 10u) }
+        h.destroy()
+    }
+
+    test("eight threads share one handle") {
+        Heirloom.open(tempDir(), MemoryKeyStore()).use { h ->
+            val pool = Executors.newFixedThreadPool(8)
+            val errors = AtomicInteger()
+            repeat(8) { t ->
+                pool.submit {
+                    try {
+                        repeat(15) { i ->
+                            h.memories().addText("thread $t memory $i", "story $i from thread $t", null)
+                            h.search().segments("story", 5u)
+                        }
+                    } catch (e: Throwable) { errors.incrementAndGet() }
+                }
+            }
+            pool.shutdown()
+            check(pool.awaitTermination(120, TimeUnit.SECONDS), "threads finished")
+            checkEq(errors.get(), 0, "no errors across threads")
+            checkEq(h.life().coverage().memories, 120u, "all writes landed")
+            checkEq(h.search().segments("story", 1000u).size, 120, "all searchable")
+        }
+    }
+
+    println("kotlin: $passed passed, $failed failed")
+    if (failed > 0 || passed < 20) kotlin.system.exitProcess(1)
+}
