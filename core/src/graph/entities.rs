@@ -356,6 +356,42 @@ impl MemoryGraph {
         })
     }
 
+    /// Links `entity` to every whole-word, case-insensitive occurrence of its name or aliases
+    /// in `memory`'s segments, as confirmed mentions (the owner named the person). Spans already
+    /// linked to the entity are skipped. Returns the new mentions.
+    pub fn link_name_occurrences(&self, entity: EntityId, memory: MemoryId) -> Result<Vec<Mention>, GraphError> {
+        self.db.write(|tx| {
+            require_live(tx, entity)?;
+            super::memories::load_memory(tx, memory)?;
+            let e = load_entity_row(tx, entity)?;
+            let names: Vec<Vec<char>> = std::iter::once(&e.display_name)
+                .chain(&e.aliases)
+                .map(|n| n.chars().flat_map(char::to_lowercase).collect())
+                .collect();
+            let mut added = Vec::new();
+            for segment in super::segments::load_segments(tx, memory)? {
+                for (start, end) in find_names(segment.text(), &names) {
+                    let exists: bool = tx.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM mention WHERE entity_id = ?1 AND segment_id = ?2 \
+                         AND char_start < ?4 AND char_end > ?3)",
+                        params![entity, segment.id, start, end],
+                        |r| r.get(0),
+                    )?;
+                    if exists {
+                        continue;
+                    }
+                    tx.prepare_cached(
+                        "INSERT INTO mention (entity_id, segment_id, char_start, char_end, confidence, \
+                         status, created_at_ms) VALUES (?1, ?2, ?3, ?4, 1.0, 'confirmed', ?5)",
+                    )?
+                    .execute(params![entity, segment.id, start, end, now_ms()])?;
+                    added.extend(load_mentions_where(tx, "m.id = ?1", tx.last_insert_rowid())?);
+                }
+            }
+            Ok(added)
+        })
+    }
+
     /// Removes a mention. The entity stays, even with no mentions left: unlinking is an edit,
     /// not a deletion of the person.
     pub fn unlink_mention(&self, id: MentionId) -> Result<(), GraphError> {
@@ -418,5 +454,69 @@ impl MemoryGraph {
             0 => Err(GraphError::NotFound { what: "relation", id }),
             _ => Ok(()),
         })
+    }
+}
+
+/// Whole-word occurrences of any of `names` (already lowercased) in `text`, longest name first
+/// at each position, as character spans; occurrences do not overlap.
+fn find_names(text: &str, names: &[Vec<char>]) -> Vec<(u32, u32)> {
+    let chars: Vec<char> = text.chars().collect();
+    let folded: Vec<Option<char>> = chars
+        .iter()
+        .map(|c| {
+            let mut lower = c.to_lowercase();
+            match (lower.next(), lower.next()) {
+                (Some(l), None) => Some(l),
+                _ => None,
+            }
+        })
+        .collect();
+    let is_word = |i: usize| chars.get(i).is_some_and(|c| c.is_alphanumeric());
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let boundary_before = i == 0 || !is_word(i - 1);
+        let matched = names
+            .iter()
+            .filter(|n| !n.is_empty() && boundary_before && i + n.len() <= chars.len())
+            .filter(|n| n.iter().enumerate().all(|(k, c)| folded[i + k] == Some(*c)))
+            .filter(|n| !is_word(i + n.len()))
+            .map(Vec::len)
+            .max();
+        match matched {
+            Some(len) => {
+                spans.push((i as u32, (i + len) as u32));
+                i += len;
+            }
+            None => i += 1,
+        }
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_names;
+
+    fn lower(names: &[&str]) -> Vec<Vec<char>> {
+        names.iter().map(|n| n.chars().flat_map(char::to_lowercase).collect()).collect()
+    }
+
+    #[test]
+    fn finds_whole_words_case_insensitively_longest_first() {
+        let text = "Rosa met rosa's sister; Rosalind and Grandma Rosa came. ROSA!";
+        let spans = find_names(text, &lower(&["Rosa", "Grandma Rosa"]));
+        let words: Vec<String> = spans
+            .iter()
+            .map(|&(s, e)| text.chars().skip(s as usize).take((e - s) as usize).collect())
+            .collect();
+        assert_eq!(words, ["Rosa", "rosa", "Grandma Rosa", "ROSA"]);
+    }
+
+    #[test]
+    fn works_on_non_latin_names() {
+        let text = "我和李小龍去了 and Ólafur.";
+        assert_eq!(find_names(text, &lower(&["ólafur"])), vec![(12, 18)]);
+        assert!(find_names(text, &lower(&["李小"])).is_empty(), "not a whole word");
     }
 }

@@ -4,6 +4,7 @@
 //! [`MemoryGraph`] is the one entry point; its methods are grouped by what they touch, one file
 //! each (memories, segments, entities, merges, views, search).
 
+mod about;
 mod codec;
 mod entities;
 mod error;
@@ -15,6 +16,7 @@ mod search;
 mod segments;
 mod views;
 
+pub use about::AboutWhenParseError;
 pub use entities::EntityQuery;
 pub use error::GraphError;
 pub use memories::{DeletedMemory, MemoryDetail};

@@ -1,0 +1,202 @@
+//! Command-line shape.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "heirloom", version, about = "Record, keep and explore a life's memories, privately.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Data directory (default: the platform's data directory, or $HEIRLOOM_DATA_DIR).
+    #[arg(long, global = true, env = "HEIRLOOM_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Key file holding the store key (default: the platform's config directory, or
+    /// $HEIRLOOM_KEY_FILE). Keep it apart from the data directory.
+    #[arg(long, global = true, env = "HEIRLOOM_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Print one JSON document instead of text for people.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create (or open) the encrypted store and show where it lives.
+    Init,
+    /// Add a typed memory: one transcript segment per line.
+    Add {
+        /// Title of the memory.
+        #[arg(long)]
+        title: String,
+        /// The memory's text; without it, --file or standard input is read.
+        #[arg(long, conflicts_with = "file")]
+        text: Option<String>,
+        /// Read the text from a file.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// When it happened: YYYY-MM-DD, YYYY-MM, YYYY, YYYY..YYYY, YYYYs or a life stage.
+        #[arg(long)]
+        when: Option<String>,
+    },
+    /// List memories, most recently told first.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+    },
+    /// Show one memory: transcript, people and places in it, files.
+    Show { id: i64 },
+    /// Change a memory's title or date.
+    Edit {
+        id: i64,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long, conflicts_with = "clear_when")]
+        when: Option<String>,
+        #[arg(long)]
+        clear_when: bool,
+    },
+    /// Delete a memory and everything only it held.
+    Delete { id: i64 },
+    /// Memories in the order they happened; undated ones listed apart.
+    Timeline {
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+    },
+    /// Search transcripts.
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// People (and other entities with --kind): add, list, show, link to memories.
+    #[command(subcommand, visible_alias = "entity")]
+    Person(PersonCommand),
+    /// Merge two entities that are the same, and undo it.
+    #[command(subcommand)]
+    Merge(MergeCommand),
+    /// Counts of memories, facts and entities.
+    Coverage,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Person,
+    Place,
+    Period,
+    Event,
+    Emotion,
+    Topic,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonCommand {
+    /// Add a person (or another kind of entity).
+    Add {
+        name: String,
+        #[arg(long, value_enum, default_value = "person")]
+        kind: KindArg,
+        /// Relation to the owner, e.g. grandmother.
+        #[arg(long)]
+        relation: Option<String>,
+        #[arg(long)]
+        born: Option<i32>,
+        #[arg(long)]
+        deceased: bool,
+        /// Never raised by the interviewer.
+        #[arg(long)]
+        sensitive: bool,
+        /// Other names ("Nonna"); repeatable.
+        #[arg(long = "alias")]
+        aliases: Vec<String>,
+        /// Link every mention of the name in this memory; repeatable.
+        #[arg(long = "in")]
+        memories: Vec<i64>,
+    },
+    /// List entities.
+    List {
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
+        /// Names or aliases starting with this.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Everything about one person: memories, mentions, relations.
+    Show {
+        /// An id, or a name that matches exactly one entity.
+        who: String,
+    },
+    /// Link every mention of the entity's names in a memory.
+    Link {
+        id: i64,
+        #[arg(long)]
+        memory: i64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StateArg {
+    Proposed,
+    Accepted,
+    Rejected,
+    Undone,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MergeCommand {
+    /// Propose folding MERGE into KEEP.
+    Propose {
+        keep: i64,
+        merge: i64,
+        #[arg(long, default_value_t = 1.0)]
+        score: f64,
+    },
+    /// List proposals.
+    List {
+        #[arg(long, value_enum)]
+        state: Option<StateArg>,
+    },
+    /// Accept a proposal.
+    Accept { id: i64 },
+    /// Reject a proposal.
+    Reject { id: i64 },
+    /// Undo an accepted merge.
+    Undo { id: i64 },
+}
+
+impl Command {
+    /// The command's name in JSON output.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Init => "init",
+            Command::Add { .. } => "add",
+            Command::List { .. } => "list",
+            Command::Show { .. } => "show",
+            Command::Edit { .. } => "edit",
+            Command::Delete { .. } => "delete",
+            Command::Timeline { .. } => "timeline",
+            Command::Search { .. } => "search",
+            Command::Person(PersonCommand::Add { .. }) => "person add",
+            Command::Person(PersonCommand::List { .. }) => "person list",
+            Command::Person(PersonCommand::Show { .. }) => "person show",
+            Command::Person(PersonCommand::Link { .. }) => "person link",
+            Command::Merge(MergeCommand::Propose { .. }) => "merge propose",
+            Command::Merge(MergeCommand::List { .. }) => "merge list",
+            Command::Merge(MergeCommand::Accept { .. }) => "merge accept",
+            Command::Merge(MergeCommand::Reject { .. }) => "merge reject",
+            Command::Merge(MergeCommand::Undo { .. }) => "merge undo",
+            Command::Coverage => "coverage",
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! Each subcommand: call the core, then print.
+
+use crate::args::{Cli, Command, KindArg, MergeCommand, PersonCommand, StateArg};
+use crate::output::{CliError, Output};
+use crate::paths;
+use heirloom_core::graph::*;
+use heirloom_core::keystore::FileKeyStore;
+use std::fmt::Write as _;
+use std::io::Read;
+
+fn open(cli: &Cli) -> Result<MemoryGraph, CliError> {
+    let data_dir = cli.global.data_dir.clone().unwrap_or_else(paths::default_data_dir);
+    let key_file = cli.global.key_file.clone().unwrap_or_else(paths::default_key_file);
+    Ok(MemoryGraph::open(&data_dir, &FileKeyStore::new(key_file))?)
+}
+
+fn parse_when(text: Option<&str>) -> Result<Option<AboutWhen>, CliError> {
+    text.map(|t| t.parse::<AboutWhen>().map_err(|e| CliError::Usage(format!("--when: {e}"))))
+        .transpose()
+}
+
+fn kind(k: KindArg) -> EntityKind {
+    match k {
+        KindArg::Person => EntityKind::Person,
+        KindArg::Place => EntityKind::Place,
+        KindArg::Period => EntityKind::Period,
+        KindArg::Event => EntityKind::Event,
+        KindArg::Emotion => EntityKind::Emotion,
+        KindArg::Topic => EntityKind::Topic,
+    }
+}
+
+fn state(s: StateArg) -> MergeState {
+    match s {
+        StateArg::Proposed => MergeState::Proposed,
+        StateArg::Accepted => MergeState::Accepted,
+        StateArg::Rejected => MergeState::Rejected,
+        StateArg::Undone => MergeState::Undone,
+    }
+}
+
+fn when(m: &Memory) -> String {
+    m.about_when.map_or_else(|| "undated".to_owned(), |a| a.to_string())
+}
+
+fn memory_line(m: &Memory) -> String {
+    format!("#{:<5} {:<12} {}", m.id, when(m), m.title)
+}
+
+fn clock(ms: i64) -> String {
+    let s = ms / 1000;
+    format!("{:02}:{:02}.{:01}", s / 60, s % 60, (ms % 1000) / 100)
+}
+
+fn entity_line(e: &Entity) -> String {
+    let mut line = format!("#{:<5} {:<8} {}", e.id, kind_name(e.kind), e.display_name);
+    let a = &e.attributes;
+    if let Some(rel) = &a.relation_to_owner {
+        let _ = write!(line, " ({rel})");
+    }
+    if let Some(year) = a.birth_year {
+        let _ = write!(line, " b. {year}");
+    }
+    if a.deceased {
+        line.push_str(" †");
+    }
+    if a.sensitive {
+        line.push_str(" [sensitive]");
+    }
+    if !e.aliases.is_empty() {
+        let _ = write!(line, " aka {}", e.aliases.join(", "));
+    }
+    line
+}
+
+fn kind_name(k: EntityKind) -> &'static str {
+    k.as_str()
+}
+
+fn render_detail(d: &MemoryDetail) -> String {
+    let m = &d.memory;
+    let mut out = format!("{}\n  when: {}   source: {}   id: {}\n\n", m.title, when(m), m.source.as_str(), m.id);
+    let voiced = d.segments.iter().any(|s| s.end_ms > 0);
+    for s in &d.segments {
+        let edited = if s.user_text.is_some() { " (edited)" } else { "" };
+        if voiced {
+            let _ = writeln!(out, "  [{} – {}] {}{edited}", clock(s.start_ms), clock(s.end_ms), s.text());
+        } else {
+            let _ = writeln!(out, "  {}{edited}", s.text());
+        }
+    }
+    if !d.entities.is_empty() {
+        out.push_str("\n  in this memory:\n");
+        for e in &d.entities {
+            let quotes: Vec<&str> =
+                d.mentions.iter().filter(|x| x.entity_id == e.id).map(|x| x.quote.as_str()).collect();
+            let _ = writeln!(out, "    {}  — \"{}\"", entity_line(e), quotes.join("\", \""));
+        }
+    }
+    for r in &d.recordings {
+        let _ = writeln!(out, "  recording: {} ({} ms, {} Hz)", r.audio_path, r.duration_ms, r.sample_rate);
+    }
+    for x in &d.media {
+        let _ = writeln!(out, "  {}: {}", x.kind.as_str(), x.path);
+    }
+    out
+}
+
+fn render_view(v: &EntityView) -> String {
+    let mut out = format!("{}\n", entity_line(&v.entity));
+    if !v.relations.is_empty() {
+        out.push_str("\n  relations:\n");
+        for r in &v.relations {
+            let arrow = match r.direction {
+                RelationDirection::Outgoing => format!("{} {}", r.relation.kind, r.other.display_name),
+                RelationDirection::Incoming => format!("{} {} (this)", r.other.display_name, r.relation.kind),
+            };
+            let _ = writeln!(out, "    {arrow}  [{}]", r.relation.status.as_str());
+        }
+    }
+    let _ = writeln!(out, "\n  memories ({}):", v.memories.len());
+    for m in &v.memories {
+        let _ = writeln!(out, "    {}", memory_line(m));
+        for x in v.mentions.iter().filter(|x| x.memory_id == m.id) {
+            let _ = writeln!(out, "        \"{}\" ({:.2}, {})", x.quote, x.confidence, x.status.as_str());
+        }
+    }
+    out
+}
+
+fn render_proposal(p: &MergeProposal) -> String {
+    format!(
+        "merge #{}: keep #{} {} ← #{} {}  [{:?}, score {:.2}]",
+        p.id, p.keep.id, p.keep.display_name, p.merge.id, p.merge.display_name, p.state, p.score
+    )
+}
+
+fn render_hits(hits: &Vec<SearchHit>) -> String {
+    if hits.is_empty() {
+        return "no matches".to_owned();
+    }
+    let mut out = String::new();
+    for h in hits {
+        // Mark highlights with [brackets] for the terminal.
+        let chars: Vec<char> = h.snippet.chars().collect();
+        let mut marked = String::new();
+        for (i, c) in chars.iter().enumerate() {
+            let i = i as u32;
+            if h.highlights.iter().any(|r| r.start == i) {
+                marked.push('[');
+            }
+            marked.push(*c);
+            if h.highlights.iter().any(|r| r.end == i + 1) {
+                marked.push(']');
+            }
+        }
+        let _ = writeln!(out, "#{:<5} {}\n       {}", h.memory_id, h.memory_title, marked);
+    }
+    out
+}
+
+fn find_one(graph: &MemoryGraph, who: &str) -> Result<Entity, CliError> {
+    if let Ok(id) = who.parse::<i64>() {
+        return Ok(graph.entity(id)?);
+    }
+    let found = graph.list_entities(&EntityQuery { kind: None, name: Some(who.to_owned()) })?;
+    let norm = |s: &str| s.to_lowercase();
+    let exact: Vec<&Entity> = found
+        .iter()
+        .filter(|e| norm(&e.display_name) == norm(who) || e.aliases.iter().any(|a| norm(a) == norm(who)))
+        .collect();
+    match (exact.as_slice(), found.as_slice()) {
+        ([one], _) => Ok((*one).clone()),
+        ([], [one]) => Ok(one.clone()),
+        ([], []) => Err(CliError::Usage("no entity has that name".into())),
+        _ => Err(CliError::Usage(format!(
+            "several entities match: {}",
+            found.iter().map(|e| format!("#{}", e.id)).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+/// Runs the parsed command.
+pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
+    let name = cli.command.name();
+    let graph = open(cli)?;
+    match &cli.command {
+        Command::Init => {
+            let data_dir = cli.global.data_dir.clone().unwrap_or_else(paths::default_data_dir);
+            let key_file = cli.global.key_file.clone().unwrap_or_else(paths::default_key_file);
+            let info = serde_json::json!({
+                "data_dir": data_dir,
+                "key_file": key_file,
+                "schema_version": heirloom_core::store::VERSION,
+                "memories": graph.coverage()?.memories,
+            });
+            out.emit(name, &info, |_| {
+                format!(
+                    "Heirloom store ready (encrypted).\n  data: {}\n  key:  {}",
+                    data_dir.display(),
+                    key_file.display()
+                )
+            });
+        }
+        Command::Add { title, text, file, when } => {
+            let body = match (text, file) {
+                (Some(t), _) => t.clone(),
+                (None, Some(path)) => std::fs::read_to_string(path)
+                    .map_err(|e| CliError::Input(format!("cannot read --file: {}", e.kind())))?,
+                (None, None) => {
+                    let mut s = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut s)
+                        .map_err(|e| CliError::Input(format!("cannot read standard input: {}", e.kind())))?;
+                    s
+                }
+            };
+            let detail = graph.add_text_memory(title, &body, parse_when(when.as_deref())?)?;
+            out.emit(name, &detail, |d| format!("added memory #{}\n{}", d.memory.id, render_detail(d)));
+        }
+        Command::List { limit, offset } => {
+            let list = graph.list_memories(*offset, *limit)?;
+            out.emit(name, &list, |l| l.iter().map(memory_line).collect::<Vec<_>>().join("\n"));
+        }
+        Command::Show { id } => {
+            let detail = graph.memory_detail(*id)?;
+            out.emit(name, &detail, render_detail);
+        }
+        Command::Edit { id, title, when, clear_when } => {
+            let about_when = if *clear_when { Some(None) } else { parse_when(when.as_deref())?.map(Some) };
+            let update = MemoryUpdate { title: title.clone(), about_when, about_status: None };
+            let m = graph.update_memory(*id, &update)?;
+            out.emit(name, &m, memory_line);
+        }
+        Command::Delete { id } => {
+            let gone = graph.delete_memory(*id)?;
+            out.emit(name, &gone, |g| {
+                format!(
+                    "deleted memory #{id}; {} entities and {} files no longer needed were removed",
+                    g.removed_entities,
+                    g.removed_files.len()
+                )
+            });
+        }
+        Command::Timeline { limit, offset } => {
+            let t = graph.timeline(Page { offset: *offset, limit: *limit })?;
+            out.emit(name, &t, |t| {
+                let mut s = String::new();
+                for m in &t.dated {
+                    let _ = writeln!(s, "{}", memory_line(m));
+                }
+                if !t.undated.is_empty() {
+                    let _ = writeln!(s, "\nundated ({}):", t.undated_total);
+                    for m in &t.undated {
+                        let _ = writeln!(s, "{}", memory_line(m));
+                    }
+                }
+                s
+            });
+        }
+        Command::Search { query, limit } => {
+            let hits = graph.search(query, *limit)?;
+            out.emit(name, &hits, render_hits);
+        }
+        Command::Person(cmd) => person(&graph, cmd, name, out)?,
+        Command::Merge(cmd) => {
+            let result = match cmd {
+                MergeCommand::Propose { keep, merge, score } => vec![graph.propose_merge(*keep, *merge, *score)?],
+                MergeCommand::List { state: s } => graph.merge_proposals(s.map(state))?,
+                MergeCommand::Accept { id } => vec![graph.accept_merge(*id)?],
+                MergeCommand::Reject { id } => vec![graph.reject_merge(*id)?],
+                MergeCommand::Undo { id } => vec![graph.undo_merge(*id)?],
+            };
+            if matches!(cmd, MergeCommand::List { .. }) {
+                out.emit(name, &result, |r| r.iter().map(render_proposal).collect::<Vec<_>>().join("\n"));
+            } else {
+                out.emit(name, &result[0], render_proposal);
+            }
+        }
+        Command::Coverage => {
+            let c = graph.coverage()?;
+            out.emit(name, &c, |c| {
+                let mut s = format!(
+                    "{} memories ({} dated, {} undated), {} segments, {} mentions, {} relations\n",
+                    c.memories, c.dated_memories, c.undated_memories, c.segments, c.mentions, c.relations
+                );
+                for k in &c.entities {
+                    let _ = write!(s, "{}: {}  ", k.kind.as_str(), k.count);
+                }
+                s.push('\n');
+                for d in &c.memories_by_decade {
+                    let _ = write!(s, "{}s: {}  ", d.decade, d.count);
+                }
+                s
+            });
+        }
+    }
+    Ok(())
+}
+
+fn person(graph: &MemoryGraph, cmd: &PersonCommand, name: &str, out: &Output) -> Result<(), CliError> {
+    match cmd {
+        PersonCommand::Add { name: display, kind: k, relation, born, deceased, sensitive, aliases, memories } => {
+            let entity = graph.create_entity(&NewEntity {
+                kind: kind(*k),
+                display_name: display.clone(),
+                aliases: aliases.clone(),
+                attributes: EntityAttributes {
+                    relation_to_owner: relation.clone(),
+                    birth_year: *born,
+                    deceased: *deceased,
+                    sensitive: *sensitive,
+                },
+                status: FactStatus::Confirmed,
+            })?;
+            let mut linked = Vec::new();
+            for memory in memories {
+                linked.extend(graph.link_name_occurrences(entity.id, *memory)?);
+            }
+            let data = serde_json::json!({ "entity": entity, "linked_mentions": linked });
+            out.emit(name, &data, |_| format!("added {}\nlinked {} mentions", entity_line(&entity), linked.len()));
+        }
+        PersonCommand::List { kind: k, name: filter } => {
+            let list = graph.list_entities(&EntityQuery { kind: k.map(kind), name: filter.clone() })?;
+            out.emit(name, &list, |l| l.iter().map(entity_line).collect::<Vec<_>>().join("\n"));
+        }
+        PersonCommand::Show { who } => {
+            let entity = find_one(graph, who)?;
+            let view = graph.entity_view(entity.id)?;
+            out.emit(name, &view, render_view);
+        }
+        PersonCommand::Link { id, memory } => {
+            let linked = graph.link_name_occurrences(*id, *memory)?;
+            out.emit(name, &linked, |l| format!("linked {} mentions", l.len()));
+        }
+    }
+    Ok(())
+}

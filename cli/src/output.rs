@@ -1,0 +1,93 @@
+//! Printing results: text for people, or one JSON document for scripts.
+//!
+//! JSON success: `{"ok": true, "command": NAME, "data": ...}`.
+//! JSON failure: `{"ok": false, "command": NAME, "error": {"kind": KIND, "message": TEXT}}`.
+
+use heirloom_core::graph::GraphError;
+use heirloom_core::store::StoreError;
+use serde::Serialize;
+
+/// A CLI failure.
+#[derive(Debug)]
+pub enum CliError {
+    Graph(GraphError),
+    /// Bad arguments the parser could not catch (an unparsable date, an ambiguous name).
+    Usage(String),
+    /// Reading input failed.
+    Input(String),
+}
+
+impl From<GraphError> for CliError {
+    fn from(e: GraphError) -> Self {
+        Self::Graph(e)
+    }
+}
+
+impl CliError {
+    /// Stable kind for JSON, and the exit code.
+    fn kind(&self) -> (&'static str, i32) {
+        match self {
+            CliError::Usage(_) => ("usage", 2),
+            CliError::Input(_) => ("input", 1),
+            CliError::Graph(g) => match g {
+                GraphError::NotFound { .. } => ("not_found", 1),
+                GraphError::InvalidInput { .. } => ("invalid_input", 1),
+                GraphError::Conflict { .. } => ("conflict", 1),
+                GraphError::Store(s) => match s {
+                    StoreError::WrongKey => ("wrong_key", 3),
+                    StoreError::KeyMissing => ("key_missing", 3),
+                    StoreError::KeyStore(_) => ("key_store", 3),
+                    StoreError::TooNew { .. } => ("upgrade_required", 3),
+                    _ => ("storage", 4),
+                },
+            },
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            CliError::Graph(g) => g.to_string(),
+            CliError::Usage(m) | CliError::Input(m) => m.clone(),
+        }
+    }
+}
+
+/// Where results go.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    json: bool,
+}
+
+impl Output {
+    pub fn new(json: bool) -> Self {
+        Self { json }
+    }
+
+    /// Prints `data` as JSON, or `human(data)` as text.
+    pub fn emit<T: Serialize>(&self, command: &str, data: &T, human: impl FnOnce(&T) -> String) {
+        if self.json {
+            let doc = serde_json::json!({ "ok": true, "command": command, "data": data });
+            println!("{doc}");
+        } else {
+            let text = human(data);
+            if !text.is_empty() {
+                println!("{}", text.trim_end());
+            }
+        }
+    }
+
+    /// Reports an error; returns the exit code.
+    pub fn error(&self, command: &str, e: &CliError) -> i32 {
+        let (kind, code) = e.kind();
+        if self.json {
+            let doc = serde_json::json!({
+                "ok": false, "command": command,
+                "error": { "kind": kind, "message": e.message() },
+            });
+            println!("{doc}");
+        } else {
+            eprintln!("heirloom: {}", e.message());
+        }
+        code
+    }
+}

@@ -1,0 +1,128 @@
+//! The `heirloom` binary end to end: every subcommand's JSON document and exit code.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    fn run_with_key(&self, key: &Path, args: &[&str]) -> (i32, Value) {
+        let out = Command::new(env!("CARGO_BIN_EXE_heirloom"))
+            .arg("--json")
+            .arg("--data-dir")
+            .arg(self.dir.path().join("data"))
+            .arg("--key-file")
+            .arg(key)
+            .args(args)
+            .output()
+            .expect("run heirloom");
+        let stdout = String::from_utf8(out.stdout).expect("utf-8");
+        assert_eq!(stdout.lines().count(), 1, "exactly one JSON document: {stdout}");
+        let doc: Value = serde_json::from_str(&stdout).expect("valid JSON");
+        (out.status.code().unwrap_or(-1), doc)
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, Value) {
+        self.run_with_key(&self.dir.path().join("keys"), args)
+    }
+
+    fn ok(&self, args: &[&str]) -> Value {
+        let (code, doc) = self.run(args);
+        assert_eq!(code, 0, "{args:?}: {doc}");
+        assert_eq!(doc["ok"], true);
+        doc["data"].clone()
+    }
+}
+
+#[test]
+fn add_show_search_timeline_person_merge() {
+    let cli = Cli::new();
+    let init = cli.ok(&["init"]);
+    assert_eq!(init["memories"], 0);
+    let m1 = cli.ok(&["add", "--title", "Nonna's kitchen", "--when", "1950s", "--text",
+        "Grandma Rosa made lasagne every Sunday.\nMy grandmother sang in the kitchen."]);
+    let m1_id = m1["memory"]["id"].as_i64().expect("id");
+    assert_eq!(m1["memory"]["about_when"]["precision"], "decade");
+    assert_eq!(m1["segments"].as_array().map(Vec::len), Some(2));
+    let m2 = cli.ok(&["add", "--title", "Wedding", "--when", "1962-06-16", "--text", "Tom and I married in Zürich."]);
+    let m2_id = m2["memory"]["id"].as_i64().expect("id");
+
+    let hits = cli.ok(&["search", "zurich"]);
+    assert_eq!(hits[0]["memory_id"], m2_id);
+    assert_eq!(hits[0]["highlights"][0]["start"], 21);
+
+    let timeline = cli.ok(&["timeline"]);
+    let ids: Vec<i64> = timeline["dated"].as_array().expect("dated").iter().filter_map(|m| m["id"].as_i64()).collect();
+    assert_eq!(ids, [m1_id, m2_id]);
+
+    let m1s = m1_id.to_string();
+    let rosa = cli.ok(&["person", "add", "Rosa", "--alias", "Grandma Rosa", "--relation", "grandmother", "--in", &m1s]);
+    let rosa_id = rosa["entity"]["id"].as_i64().expect("id");
+    assert_eq!(rosa["linked_mentions"].as_array().map(Vec::len), Some(1));
+    let gm = cli.ok(&["person", "add", "my grandmother", "--in", &m1s]);
+    let gm_id = gm["entity"]["id"].as_i64().expect("id");
+
+    let view = cli.ok(&["person", "show", "grandma rosa"]);
+    assert_eq!(view["entity"]["id"], rosa_id);
+    assert_eq!(view["mentions"][0]["quote"], "Grandma Rosa");
+
+    let proposal = cli.ok(&["merge", "propose", &rosa_id.to_string(), &gm_id.to_string(), "--score", "0.9"]);
+    let pid = proposal["id"].as_i64().expect("id").to_string();
+    assert_eq!(cli.ok(&["merge", "accept", &pid])["state"], "accepted");
+    assert_eq!(cli.ok(&["person", "show", &rosa_id.to_string()])["mentions"].as_array().map(Vec::len), Some(2));
+    assert_eq!(cli.ok(&["merge", "undo", &pid])["state"], "undone");
+    assert_eq!(cli.ok(&["person", "show", &rosa_id.to_string()])["mentions"].as_array().map(Vec::len), Some(1));
+    assert_eq!(cli.ok(&["merge", "list"]).as_array().map(Vec::len), Some(1));
+
+    let shown = cli.ok(&["show", &m1s]);
+    assert_eq!(shown["entities"].as_array().map(Vec::len), Some(2));
+    let cov = cli.ok(&["coverage"]);
+    assert_eq!(cov["memories"], 2);
+
+    let edited = cli.ok(&["edit", &m2_id.to_string(), "--clear-when"]);
+    assert!(edited["about_when"].is_null());
+    let deleted = cli.ok(&["delete", &m1s]);
+    assert_eq!(deleted["removed_entities"], 0, "people added by the owner are confirmed and stay");
+    assert_eq!(cli.ok(&["list"]).as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn errors_are_typed_json_with_exit_codes() {
+    let cli = Cli::new();
+    cli.ok(&["init"]);
+    let (code, doc) = cli.run(&["show", "99"]);
+    assert_eq!((code, doc["ok"].clone(), doc["error"]["kind"].clone()), (1, Value::Bool(false), "not_found".into()));
+    let (code, doc) = cli.run(&["add", "--title", "x", "--when", "sometime", "--text", "y"]);
+    assert_eq!((code, doc["error"]["kind"].clone()), (2, "usage".into()));
+    let (code, doc) = cli.run(&["add", "--title", "x", "--when", "1900-02-29", "--text", "y"]);
+    assert_eq!((code, doc["error"]["kind"].clone()), (1, "invalid_input".into()));
+    let (code, doc) = cli.run(&["merge", "undo", "5"]);
+    assert_eq!((code, doc["error"]["kind"].clone()), (1, "not_found".into()));
+
+    let wrong = cli.dir.path().join("wrong-keys");
+    std::fs::write(&wrong, format!("heirloom.store.v1 {}\n", "11".repeat(32))).expect("write");
+    let (code, doc) = cli.run_with_key(&wrong, &["list"]);
+    assert_eq!((code, doc["error"]["kind"].clone()), (3, "wrong_key".into()));
+    let (code, doc) = cli.run_with_key(&cli.dir.path().join("no-keys"), &["list"]);
+    assert_eq!((code, doc["error"]["kind"].clone()), (3, "key_missing".into()));
+}
+
+#[test]
+fn user_content_never_appears_in_error_output() {
+    let cli = Cli::new();
+    cli.ok(&["init"]);
+    let secret = "Sigrún's diagnosis";
+    let long = secret.repeat(40);
+    let (code, doc) = cli.run(&["add", "--title", &long, "--text", "x"]);
+    assert_eq!(code, 1);
+    assert!(!doc.to_string().contains("Sigrún"), "{doc}");
+    let (_, doc) = cli.run(&["search", &"x".repeat(600)]);
+    assert!(!doc.to_string().contains("xxxx"), "{doc}");
+}
