@@ -21,7 +21,7 @@ pub use error::ApiError;
 pub use heirloom::Heirloom;
 pub use key_store::{file_key_store, KeyStore};
 pub use life::Life;
-pub use memories::{MemoryChanges, Memories};
+pub use memories::{Memories, MemoryChanges};
 pub use merges::Merges;
 pub use people::People;
 pub use search::Search;

@@ -99,7 +99,11 @@ impl Memories {
     }
 
     /// Sets (or with null, clears) the owner's correction of a segment.
-    pub fn edit_segment(&self, segment_id: i64, user_text: Option<String>) -> Result<Segment, ApiError> {
+    pub fn edit_segment(
+        &self,
+        segment_id: i64,
+        user_text: Option<String>,
+    ) -> Result<Segment, ApiError> {
         self.session.with(|g| g.edit_segment(segment_id, user_text.as_deref()))
     }
 

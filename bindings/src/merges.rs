@@ -20,7 +20,12 @@ impl Merges {
 #[uniffi::export]
 impl Merges {
     /// Proposes folding `merge_id` into `keep_id`.
-    pub fn propose(&self, keep_id: i64, merge_id: i64, score: f64) -> Result<MergeProposal, ApiError> {
+    pub fn propose(
+        &self,
+        keep_id: i64,
+        merge_id: i64,
+        score: f64,
+    ) -> Result<MergeProposal, ApiError> {
         self.session.with(|g| g.propose_merge(keep_id, merge_id, score))
     }
 

@@ -33,7 +33,11 @@ impl People {
     }
 
     /// Live entities, optionally of one kind and matching a name.
-    pub fn list(&self, kind: Option<EntityKind>, name: Option<String>) -> Result<Vec<Entity>, ApiError> {
+    pub fn list(
+        &self,
+        kind: Option<EntityKind>,
+        name: Option<String>,
+    ) -> Result<Vec<Entity>, ApiError> {
         self.session.with(|g| g.list_entities(&EntityQuery { kind, name }))
     }
 
@@ -43,7 +47,11 @@ impl People {
     }
 
     /// Replaces an entity's attributes.
-    pub fn set_attributes(&self, id: i64, attributes: EntityAttributes) -> Result<Entity, ApiError> {
+    pub fn set_attributes(
+        &self,
+        id: i64,
+        attributes: EntityAttributes,
+    ) -> Result<Entity, ApiError> {
         self.session.with(|g| g.set_entity_attributes(id, &attributes))
     }
 

@@ -4,7 +4,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "heirloom", version, about = "Record, keep and explore a life's memories, privately.")]
+#[command(
+    name = "heirloom",
+    version,
+    about = "Record, keep and explore a life's memories, privately."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,

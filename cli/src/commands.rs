@@ -79,12 +79,24 @@ fn kind_name(k: EntityKind) -> &'static str {
 
 fn render_detail(d: &MemoryDetail) -> String {
     let m = &d.memory;
-    let mut out = format!("{}\n  when: {}   source: {}   id: {}\n\n", m.title, when(m), m.source.as_str(), m.id);
+    let mut out = format!(
+        "{}\n  when: {}   source: {}   id: {}\n\n",
+        m.title,
+        when(m),
+        m.source.as_str(),
+        m.id
+    );
     let voiced = d.segments.iter().any(|s| s.end_ms > 0);
     for s in &d.segments {
         let edited = if s.user_text.is_some() { " (edited)" } else { "" };
         if voiced {
-            let _ = writeln!(out, "  [{} – {}] {}{edited}", clock(s.start_ms), clock(s.end_ms), s.text());
+            let _ = writeln!(
+                out,
+                "  [{} – {}] {}{edited}",
+                clock(s.start_ms),
+                clock(s.end_ms),
+                s.text()
+            );
         } else {
             let _ = writeln!(out, "  {}{edited}", s.text());
         }
@@ -92,13 +104,21 @@ fn render_detail(d: &MemoryDetail) -> String {
     if !d.entities.is_empty() {
         out.push_str("\n  in this memory:\n");
         for e in &d.entities {
-            let quotes: Vec<&str> =
-                d.mentions.iter().filter(|x| x.entity_id == e.id).map(|x| x.quote.as_str()).collect();
+            let quotes: Vec<&str> = d
+                .mentions
+                .iter()
+                .filter(|x| x.entity_id == e.id)
+                .map(|x| x.quote.as_str())
+                .collect();
             let _ = writeln!(out, "    {}  — \"{}\"", entity_line(e), quotes.join("\", \""));
         }
     }
     for r in &d.recordings {
-        let _ = writeln!(out, "  recording: {} ({} ms, {} Hz)", r.audio_path, r.duration_ms, r.sample_rate);
+        let _ = writeln!(
+            out,
+            "  recording: {} ({} ms, {} Hz)",
+            r.audio_path, r.duration_ms, r.sample_rate
+        );
     }
     for x in &d.media {
         let _ = writeln!(out, "  {}: {}", x.kind.as_str(), x.path);
@@ -112,8 +132,12 @@ fn render_view(v: &EntityView) -> String {
         out.push_str("\n  relations:\n");
         for r in &v.relations {
             let arrow = match r.direction {
-                RelationDirection::Outgoing => format!("{} {}", r.relation.kind, r.other.display_name),
-                RelationDirection::Incoming => format!("{} {} (this)", r.other.display_name, r.relation.kind),
+                RelationDirection::Outgoing => {
+                    format!("{} {}", r.relation.kind, r.other.display_name)
+                }
+                RelationDirection::Incoming => {
+                    format!("{} {} (this)", r.other.display_name, r.relation.kind)
+                }
             };
             let _ = writeln!(out, "    {arrow}  [{}]", r.relation.status.as_str());
         }
@@ -122,7 +146,13 @@ fn render_view(v: &EntityView) -> String {
     for m in &v.memories {
         let _ = writeln!(out, "    {}", memory_line(m));
         for x in v.mentions.iter().filter(|x| x.memory_id == m.id) {
-            let _ = writeln!(out, "        \"{}\" ({:.2}, {})", x.quote, x.confidence, x.status.as_str());
+            let _ = writeln!(
+                out,
+                "        \"{}\" ({:.2}, {})",
+                x.quote,
+                x.confidence,
+                x.status.as_str()
+            );
         }
     }
     out
@@ -167,7 +197,9 @@ fn find_one(graph: &MemoryGraph, who: &str) -> Result<Entity, CliError> {
     let norm = |s: &str| s.to_lowercase();
     let exact: Vec<&Entity> = found
         .iter()
-        .filter(|e| norm(&e.display_name) == norm(who) || e.aliases.iter().any(|a| norm(a) == norm(who)))
+        .filter(|e| {
+            norm(&e.display_name) == norm(who) || e.aliases.iter().any(|a| norm(a) == norm(who))
+        })
         .collect();
     match (exact.as_slice(), found.as_slice()) {
         ([one], _) => Ok((*one).clone()),
@@ -209,14 +241,16 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
                     .map_err(|e| CliError::Input(format!("cannot read --file: {}", e.kind())))?,
                 (None, None) => {
                     let mut s = String::new();
-                    std::io::stdin()
-                        .read_to_string(&mut s)
-                        .map_err(|e| CliError::Input(format!("cannot read standard input: {}", e.kind())))?;
+                    std::io::stdin().read_to_string(&mut s).map_err(|e| {
+                        CliError::Input(format!("cannot read standard input: {}", e.kind()))
+                    })?;
                     s
                 }
             };
             let detail = graph.add_text_memory(title, &body, parse_when(when.as_deref())?)?;
-            out.emit(name, &detail, |d| format!("added memory #{}\n{}", d.memory.id, render_detail(d)));
+            out.emit(name, &detail, |d| {
+                format!("added memory #{}\n{}", d.memory.id, render_detail(d))
+            });
         }
         Command::List { limit, offset } => {
             let list = graph.list_memories(*offset, *limit)?;
@@ -227,7 +261,8 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
             out.emit(name, &detail, render_detail);
         }
         Command::Edit { id, title, when, clear_when } => {
-            let about_when = if *clear_when { Some(None) } else { parse_when(when.as_deref())?.map(Some) };
+            let about_when =
+                if *clear_when { Some(None) } else { parse_when(when.as_deref())?.map(Some) };
             let update = MemoryUpdate { title: title.clone(), about_when, about_status: None };
             let m = graph.update_memory(*id, &update)?;
             out.emit(name, &m, memory_line);
@@ -265,14 +300,18 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
         Command::Person(cmd) => person(&graph, cmd, name, out)?,
         Command::Merge(cmd) => {
             let result = match cmd {
-                MergeCommand::Propose { keep, merge, score } => vec![graph.propose_merge(*keep, *merge, *score)?],
+                MergeCommand::Propose { keep, merge, score } => {
+                    vec![graph.propose_merge(*keep, *merge, *score)?]
+                }
                 MergeCommand::List { state: s } => graph.merge_proposals(s.map(state))?,
                 MergeCommand::Accept { id } => vec![graph.accept_merge(*id)?],
                 MergeCommand::Reject { id } => vec![graph.reject_merge(*id)?],
                 MergeCommand::Undo { id } => vec![graph.undo_merge(*id)?],
             };
             if matches!(cmd, MergeCommand::List { .. }) {
-                out.emit(name, &result, |r| r.iter().map(render_proposal).collect::<Vec<_>>().join("\n"));
+                out.emit(name, &result, |r| {
+                    r.iter().map(render_proposal).collect::<Vec<_>>().join("\n")
+                });
             } else {
                 out.emit(name, &result[0], render_proposal);
             }
@@ -282,7 +321,12 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
             out.emit(name, &c, |c| {
                 let mut s = format!(
                     "{} memories ({} dated, {} undated), {} segments, {} mentions, {} relations\n",
-                    c.memories, c.dated_memories, c.undated_memories, c.segments, c.mentions, c.relations
+                    c.memories,
+                    c.dated_memories,
+                    c.undated_memories,
+                    c.segments,
+                    c.mentions,
+                    c.relations
                 );
                 for k in &c.entities {
                     let _ = write!(s, "{}: {}  ", k.kind.as_str(), k.count);
@@ -298,9 +342,23 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
     Ok(())
 }
 
-fn person(graph: &MemoryGraph, cmd: &PersonCommand, name: &str, out: &Output) -> Result<(), CliError> {
+fn person(
+    graph: &MemoryGraph,
+    cmd: &PersonCommand,
+    name: &str,
+    out: &Output,
+) -> Result<(), CliError> {
     match cmd {
-        PersonCommand::Add { name: display, kind: k, relation, born, deceased, sensitive, aliases, memories } => {
+        PersonCommand::Add {
+            name: display,
+            kind: k,
+            relation,
+            born,
+            deceased,
+            sensitive,
+            aliases,
+            memories,
+        } => {
             let entity = graph.create_entity(&NewEntity {
                 kind: kind(*k),
                 display_name: display.clone(),
@@ -318,10 +376,13 @@ fn person(graph: &MemoryGraph, cmd: &PersonCommand, name: &str, out: &Output) ->
                 linked.extend(graph.link_name_occurrences(entity.id, *memory)?);
             }
             let data = serde_json::json!({ "entity": entity, "linked_mentions": linked });
-            out.emit(name, &data, |_| format!("added {}\nlinked {} mentions", entity_line(&entity), linked.len()));
+            out.emit(name, &data, |_| {
+                format!("added {}\nlinked {} mentions", entity_line(&entity), linked.len())
+            });
         }
         PersonCommand::List { kind: k, name: filter } => {
-            let list = graph.list_entities(&EntityQuery { kind: k.map(kind), name: filter.clone() })?;
+            let list =
+                graph.list_entities(&EntityQuery { kind: k.map(kind), name: filter.clone() })?;
             out.emit(name, &list, |l| l.iter().map(entity_line).collect::<Vec<_>>().join("\n"));
         }
         PersonCommand::Show { who } => {

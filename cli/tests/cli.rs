@@ -46,12 +46,27 @@ fn add_show_search_timeline_person_merge() {
     let cli = Cli::new();
     let init = cli.ok(&["init"]);
     assert_eq!(init["memories"], 0);
-    let m1 = cli.ok(&["add", "--title", "Nonna's kitchen", "--when", "1950s", "--text",
-        "Grandma Rosa made lasagne every Sunday.\nMy grandmother sang in the kitchen."]);
+    let m1 = cli.ok(&[
+        "add",
+        "--title",
+        "Nonna's kitchen",
+        "--when",
+        "1950s",
+        "--text",
+        "Grandma Rosa made lasagne every Sunday.\nMy grandmother sang in the kitchen.",
+    ]);
     let m1_id = m1["memory"]["id"].as_i64().expect("id");
     assert_eq!(m1["memory"]["about_when"]["precision"], "decade");
     assert_eq!(m1["segments"].as_array().map(Vec::len), Some(2));
-    let m2 = cli.ok(&["add", "--title", "Wedding", "--when", "1962-06-16", "--text", "Tom and I married in Zürich."]);
+    let m2 = cli.ok(&[
+        "add",
+        "--title",
+        "Wedding",
+        "--when",
+        "1962-06-16",
+        "--text",
+        "Tom and I married in Zürich.",
+    ]);
     let m2_id = m2["memory"]["id"].as_i64().expect("id");
 
     let hits = cli.ok(&["search", "zurich"]);
@@ -59,11 +74,26 @@ fn add_show_search_timeline_person_merge() {
     assert_eq!(hits[0]["highlights"][0]["start"], 21);
 
     let timeline = cli.ok(&["timeline"]);
-    let ids: Vec<i64> = timeline["dated"].as_array().expect("dated").iter().filter_map(|m| m["id"].as_i64()).collect();
+    let ids: Vec<i64> = timeline["dated"]
+        .as_array()
+        .expect("dated")
+        .iter()
+        .filter_map(|m| m["id"].as_i64())
+        .collect();
     assert_eq!(ids, [m1_id, m2_id]);
 
     let m1s = m1_id.to_string();
-    let rosa = cli.ok(&["person", "add", "Rosa", "--alias", "Grandma Rosa", "--relation", "grandmother", "--in", &m1s]);
+    let rosa = cli.ok(&[
+        "person",
+        "add",
+        "Rosa",
+        "--alias",
+        "Grandma Rosa",
+        "--relation",
+        "grandmother",
+        "--in",
+        &m1s,
+    ]);
     let rosa_id = rosa["entity"]["id"].as_i64().expect("id");
     assert_eq!(rosa["linked_mentions"].as_array().map(Vec::len), Some(1));
     let gm = cli.ok(&["person", "add", "my grandmother", "--in", &m1s]);
@@ -73,12 +103,19 @@ fn add_show_search_timeline_person_merge() {
     assert_eq!(view["entity"]["id"], rosa_id);
     assert_eq!(view["mentions"][0]["quote"], "Grandma Rosa");
 
-    let proposal = cli.ok(&["merge", "propose", &rosa_id.to_string(), &gm_id.to_string(), "--score", "0.9"]);
+    let proposal =
+        cli.ok(&["merge", "propose", &rosa_id.to_string(), &gm_id.to_string(), "--score", "0.9"]);
     let pid = proposal["id"].as_i64().expect("id").to_string();
     assert_eq!(cli.ok(&["merge", "accept", &pid])["state"], "accepted");
-    assert_eq!(cli.ok(&["person", "show", &rosa_id.to_string()])["mentions"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        cli.ok(&["person", "show", &rosa_id.to_string()])["mentions"].as_array().map(Vec::len),
+        Some(2)
+    );
     assert_eq!(cli.ok(&["merge", "undo", &pid])["state"], "undone");
-    assert_eq!(cli.ok(&["person", "show", &rosa_id.to_string()])["mentions"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        cli.ok(&["person", "show", &rosa_id.to_string()])["mentions"].as_array().map(Vec::len),
+        Some(1)
+    );
     assert_eq!(cli.ok(&["merge", "list"]).as_array().map(Vec::len), Some(1));
 
     let shown = cli.ok(&["show", &m1s]);
@@ -98,7 +135,10 @@ fn errors_are_typed_json_with_exit_codes() {
     let cli = Cli::new();
     cli.ok(&["init"]);
     let (code, doc) = cli.run(&["show", "99"]);
-    assert_eq!((code, doc["ok"].clone(), doc["error"]["kind"].clone()), (1, Value::Bool(false), "not_found".into()));
+    assert_eq!(
+        (code, doc["ok"].clone(), doc["error"]["kind"].clone()),
+        (1, Value::Bool(false), "not_found".into())
+    );
     let (code, doc) = cli.run(&["add", "--title", "x", "--when", "sometime", "--text", "y"]);
     assert_eq!((code, doc["error"]["kind"].clone()), (2, "usage".into()));
     let (code, doc) = cli.run(&["add", "--title", "x", "--when", "1900-02-29", "--text", "y"]);

@@ -45,7 +45,6 @@ class Check:
 
     function: str
     expected: int
-    c_type: str  # the C type the function returns
 
 
 def extract_checks(swift: str) -> list[Check]:
@@ -58,14 +57,14 @@ def extract_checks(swift: str) -> list[Check]:
     function = CONTRACT_FUNCTION.search(swift)
     if not expected or not function:
         raise ValueError("no contract version check found in the generated Swift")
-    checks = [Check(function.group(1), int(expected.group(1)), "uint32_t")]
+    checks = [Check(function.group(1), int(expected.group(1)))]
     seen: set[str] = set()
     for match in CHECKSUM_CHECK.finditer(swift):
         name = match.group(1)
         if name in seen:
             raise ValueError(f"checksum {name} is checked twice in the generated Swift")
         seen.add(name)
-        checks.append(Check(name, int(match.group(2)), "uint16_t"))
+        checks.append(Check(name, int(match.group(2))))
     if len(checks) == 1:
         raise ValueError("no checksum checks found in the generated Swift (did its format change?)")
     return checks
@@ -128,7 +127,7 @@ def build(checks: list[Check], header: Path, library: Path, work: Path) -> Path:
     """Writes and compiles the C program in ``work``; returns the executable's path."""
     source = work / "checksums.c"
     source.write_text(c_program(header.name, checks), encoding="utf-8")
-    lib_dir = library.resolve().parent
+    lib_dir = library.absolute().parent
     lib_name = re.sub(r"^lib|\.(so|dylib)(\..*)?$", "", library.name)
     executable = work / "checksums"
     command = [

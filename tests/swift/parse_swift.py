@@ -168,8 +168,9 @@ def self_test(path: Path) -> int:
         f"the 'func (' problem is reported at line {at + 1} (got lines {sorted({p.line for p in found})[:5]})",
     )
 
-    sample = "#if swift(>=5.8)\n@_documentation(visibility: private)\n#endif\nlet f = { () }\n#if swift(>=5.8)\nlet x = 1\n#endif"
-    expected = "\n\n\nlet f = {    }\n#if swift(>=5.8)\nlet x = 1\n#endif"
+    kept = "#if swift(>=5.8)\nlet x = 1\n#endif"  # a real #if block: left alone
+    sample = "#if swift(>=5.8)\n@_documentation(visibility: private)\n#endif\nlet f = { () }\n" + kept
+    expected = "\n\n\nlet f = {    }\n" + kept
     check(normalise(sample) == expected, "normalising touches only the two known UniFFI patterns")
 
     print(f"{checks - failures} passed, {failures} failed")

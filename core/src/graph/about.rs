@@ -45,7 +45,9 @@ impl FromStr for AboutWhen {
         match parts.as_slice() {
             [y] => Ok(AboutWhen::Year { year: year(y)? }),
             [y, m] => Ok(AboutWhen::Month { year: year(y)?, month: two_digits(m)? }),
-            [y, m, d] => Ok(AboutWhen::Day { year: year(y)?, month: two_digits(m)?, day: two_digits(d)? }),
+            [y, m, d] => {
+                Ok(AboutWhen::Day { year: year(y)?, month: two_digits(m)?, day: two_digits(d)? })
+            }
             _ => Err(AboutWhenParseError),
         }
     }
@@ -70,16 +72,32 @@ mod tests {
 
     #[test]
     fn text_forms_round_trip() {
-        for text in ["1962-06-16", "1962-06", "1962", "1939..1945", "1960s", "childhood", "later_life"] {
+        for text in
+            ["1962-06-16", "1962-06", "1962", "1939..1945", "1960s", "childhood", "later_life"]
+        {
             let about: AboutWhen = text.parse().expect(text);
             assert_eq!(about.to_string(), text);
         }
-        assert_eq!("Young adulthood".parse(), Ok(AboutWhen::LifeStage { stage: LifeStage::YoungAdulthood }));
+        assert_eq!(
+            "Young adulthood".parse(),
+            Ok(AboutWhen::LifeStage { stage: LifeStage::YoungAdulthood })
+        );
     }
 
     #[test]
     fn bad_forms_are_errors() {
-        for text in ["", "62", "1962-", "19622", "1962-6-16-1", "sixties", "1960ss", "..1945", "1962-aa", "١٩٦٢"] {
+        for text in [
+            "",
+            "62",
+            "1962-",
+            "19622",
+            "1962-6-16-1",
+            "sixties",
+            "1960ss",
+            "..1945",
+            "1962-aa",
+            "١٩٦٢",
+        ] {
             assert!(text.parse::<AboutWhen>().is_err(), "{text}");
         }
     }

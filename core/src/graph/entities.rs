@@ -332,34 +332,53 @@ impl MemoryGraph {
         confidence: f64,
         status: FactStatus,
     ) -> Result<Mention, GraphError> {
-        check_confidence(confidence)?;
+        let mut added =
+            self.link_mentions(&[NewMention { entity_id: entity, span, confidence, status }])?;
+        added.pop().ok_or(GraphError::NotFound { what: "mention", id: entity })
+    }
+
+    /// Links many mentions in one transaction: all are added or none (what extraction writes
+    /// for a memory).
+    pub fn link_mentions(&self, mentions: &[NewMention]) -> Result<Vec<Mention>, GraphError> {
+        for m in mentions {
+            check_confidence(m.confidence)?;
+        }
         self.db.write(|tx| {
-            require_live(tx, entity)?;
-            check_span(tx, &span)?;
-            tx.prepare_cached(
-                "INSERT INTO mention (entity_id, segment_id, char_start, char_end, confidence, \
-                 status, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                entity,
-                span.segment_id,
-                span.char_start,
-                span.char_end,
-                confidence,
-                status,
-                now_ms()
-            ])?;
-            let id = tx.last_insert_rowid();
-            load_mentions_where(tx, "m.id = ?1", id)?
-                .pop()
-                .ok_or(GraphError::NotFound { what: "mention", id })
+            let mut ids = Vec::with_capacity(mentions.len());
+            for m in mentions {
+                require_live(tx, m.entity_id)?;
+                check_span(tx, &m.span)?;
+                tx.prepare_cached(
+                    "INSERT INTO mention (entity_id, segment_id, char_start, char_end, confidence, \
+                     status, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    m.entity_id,
+                    m.span.segment_id,
+                    m.span.char_start,
+                    m.span.char_end,
+                    m.confidence,
+                    m.status,
+                    now_ms()
+                ])?;
+                ids.push(tx.last_insert_rowid());
+            }
+            let mut added = Vec::with_capacity(ids.len());
+            for id in ids {
+                added.extend(load_mentions_where(tx, "m.id = ?1", id)?);
+            }
+            Ok(added)
         })
     }
 
     /// Links `entity` to every whole-word, case-insensitive occurrence of its name or aliases
     /// in `memory`'s segments, as confirmed mentions (the owner named the person). Spans already
     /// linked to the entity are skipped. Returns the new mentions.
-    pub fn link_name_occurrences(&self, entity: EntityId, memory: MemoryId) -> Result<Vec<Mention>, GraphError> {
+    pub fn link_name_occurrences(
+        &self,
+        entity: EntityId,
+        memory: MemoryId,
+    ) -> Result<Vec<Mention>, GraphError> {
         self.db.write(|tx| {
             require_live(tx, entity)?;
             super::memories::load_memory(tx, memory)?;

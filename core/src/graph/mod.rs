@@ -23,7 +23,9 @@ pub use memories::{DeletedMemory, MemoryDetail};
 pub use merge::{MergeProposal, MergeState};
 pub use model::*;
 pub use search::{SearchHit, TextRange};
-pub use views::{Coverage, DecadeCount, EntityView, KindCount, Page, RelationDirection, RelationView, Timeline};
+pub use views::{
+    Coverage, DecadeCount, EntityView, KindCount, Page, RelationDirection, RelationView, Timeline,
+};
 
 use crate::keystore::KeyStore;
 use crate::store::Database;

@@ -219,6 +219,15 @@ pub struct Mention {
     pub status: FactStatus,
 }
 
+/// A mention to add.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct NewMention {
+    pub entity_id: EntityId,
+    pub span: Span,
+    pub confidence: f64,
+    pub status: FactStatus,
+}
+
 /// A relation between two entities ("married to", "lived in").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Relation {

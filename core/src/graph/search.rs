@@ -177,11 +177,26 @@ impl MemoryGraph {
                  WHERE segment_fts MATCH ?1 {substring_sql} ORDER BY rank LIMIT ?2"
             )
         };
-        let fts_query = (!plan.fts.is_empty()).then(|| plan.fts.join(" "));
+        let all_words = (!plan.fts.is_empty()).then(|| plan.fts.join(" "));
+        let hits = self.run_search(&sql, all_words, &plan.substrings, limit)?;
+        if !hits.is_empty() || plan.fts.len() < 2 {
+            return Ok(hits);
+        }
+        // No segment holds every word: rank segments holding any of them.
+        self.run_search(&sql, Some(plan.fts.join(" OR ")), &plan.substrings, limit)
+    }
+
+    fn run_search(
+        &self,
+        sql: &str,
+        fts_query: Option<String>,
+        substrings: &[String],
+        limit: u32,
+    ) -> Result<Vec<SearchHit>, GraphError> {
         self.db.read(|tx| {
-            let mut stmt = tx.prepare_cached(&sql)?;
+            let mut stmt = tx.prepare_cached(sql)?;
             let mut params: Vec<&dyn rusqlite::ToSql> = vec![&fts_query, &limit];
-            params.extend(plan.substrings.iter().map(|s| s as &dyn rusqlite::ToSql));
+            params.extend(substrings.iter().map(|s| s as &dyn rusqlite::ToSql));
             let rows = stmt.query_map(params.as_slice(), |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
@@ -197,7 +212,7 @@ impl MemoryGraph {
             for row in rows {
                 let (segment_id, memory_id, memory_title, start_ms, text, marked, rank) = row?;
                 let mut ranges = marked.as_deref().map(parse_highlighted).unwrap_or_default();
-                for needle in &plan.substrings {
+                for needle in substrings {
                     ranges.extend(substring_ranges(&text, needle));
                 }
                 let (snippet, highlights) = snippet(&text, ranges);

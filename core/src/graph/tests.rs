@@ -423,6 +423,11 @@ fn search_ranks_highlights_and_handles_unicode() {
         g.search(q, 10).expect("never a syntax error");
     }
     assert!(hit("nothing-like-this").is_empty());
+    // Words spread over segments: no segment has both, so any-word matches are ranked instead.
+    let spread = hit("zurich late");
+    let mut ids: Vec<_> = spread.iter().map(|h| h.segment_id).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [zurich.id, zurich.id + 1]);
     // Edits are searchable; machine text no longer is.
     g.edit_segment(zurich.id, Some("We took the night train to Geneva with José and Zoë."))
         .expect("edit");

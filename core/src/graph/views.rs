@@ -174,8 +174,8 @@ impl MemoryGraph {
                     "SELECT (about_from / 100000) * 10 AS decade, count(*) FROM memory \
                      WHERE about_from IS NOT NULL GROUP BY decade ORDER BY decade",
                 )?;
-                let rows =
-                    stmt.query_map([], |r| Ok(DecadeCount { decade: r.get(0)?, count: r.get(1)? }))?;
+                let rows = stmt
+                    .query_map([], |r| Ok(DecadeCount { decade: r.get(0)?, count: r.get(1)? }))?;
                 rows.collect::<Result<Vec<_>, _>>()?
             };
             Ok(Coverage {

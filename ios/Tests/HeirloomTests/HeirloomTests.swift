@@ -428,8 +428,8 @@ final class HeirloomTests: XCTestCase {
         XCTAssertEqual(timeline.undatedTotal, 1)
         XCTAssertEqual(try heirloom.life().timeline(offset: 1, limit: 1).dated.map(\.id), [sixties.id], "paging")
 
-        let person = try heirloom.people().create(entity: person("Rosa"))
-        XCTAssertEqual(person.kind, .person)
+        let rosa = try heirloom.people().create(entity: person("Rosa"))
+        XCTAssertEqual(rosa.kind, .person)
         let coverage = try heirloom.life().coverage()
         XCTAssertEqual(coverage.memories, 4)
         XCTAssertEqual(coverage.datedMemories, 3)
