@@ -52,7 +52,12 @@ pub(crate) struct AboutColumns {
     pub from: Option<i64>,
     pub to: Option<i64>,
     pub stage: Option<LifeStage>,
+    /// Timeline order key.
+    pub sort: Option<i64>,
 }
+
+/// Sort keys of life stages start after every calendar date (year 3000 is the last allowed).
+const LIFE_STAGE_SORT_BASE: i64 = 30_010_000;
 
 fn day_number(year: i32, month: u8, day: u8) -> i64 {
     i64::from(year) * 10_000 + i64::from(month) * 100 + i64::from(day)
@@ -78,7 +83,7 @@ fn check_year(year: i32) -> Result<(), GraphError> {
 /// Validates `about` and encodes it for storage.
 pub(crate) fn encode_about(about: Option<AboutWhen>) -> Result<AboutColumns, GraphError> {
     let Some(about) = about else {
-        return Ok(AboutColumns { precision: None, from: None, to: None, stage: None });
+        return Ok(AboutColumns { precision: None, from: None, to: None, stage: None, sort: None });
     };
     let (precision, from, to) = match about {
         AboutWhen::Day { year, month, day } => {
@@ -124,10 +129,17 @@ pub(crate) fn encode_about(about: Option<AboutWhen>) -> Result<AboutColumns, Gra
                 from: None,
                 to: None,
                 stage: Some(stage),
+                sort: Some(LIFE_STAGE_SORT_BASE + stage as i64),
             })
         }
     };
-    Ok(AboutColumns { precision: Some(precision), from: Some(from), to: Some(to), stage: None })
+    Ok(AboutColumns {
+        precision: Some(precision),
+        from: Some(from),
+        to: Some(to),
+        stage: None,
+        sort: Some(from),
+    })
 }
 
 /// Decodes stored `about_when` columns; inconsistent rows read as undated rather than failing.

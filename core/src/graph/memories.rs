@@ -69,8 +69,8 @@ impl MemoryGraph {
             let now = now_ms();
             tx.prepare_cached(
                 "INSERT INTO memory (title, told_at_ms, source, about_precision, about_from, \
-                 about_to, about_stage, about_status, created_at_ms, updated_at_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                 about_to, about_stage, about_sort, about_status, created_at_ms, updated_at_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
             )?
             .execute(params![
                 new.title.trim(),
@@ -80,6 +80,7 @@ impl MemoryGraph {
                 about.from,
                 about.to,
                 about.stage,
+                about.sort,
                 new.about_status,
                 now
             ])?;
@@ -164,8 +165,8 @@ impl MemoryGraph {
             if let Some(a) = &about {
                 tx.execute(
                     "UPDATE memory SET about_precision = ?2, about_from = ?3, about_to = ?4, \
-                     about_stage = ?5, updated_at_ms = ?6 WHERE id = ?1",
-                    params![id, a.precision, a.from, a.to, a.stage, now],
+                     about_stage = ?5, about_sort = ?6, updated_at_ms = ?7 WHERE id = ?1",
+                    params![id, a.precision, a.from, a.to, a.stage, a.sort, now],
                 )?;
             }
             if let Some(status) = update.about_status {

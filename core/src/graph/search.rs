@@ -7,6 +7,7 @@
 
 use super::model::{MemoryId, SegmentId};
 use super::{GraphError, MemoryGraph};
+use rusqlite::params;
 use serde::Serialize;
 
 /// Longest accepted query, in characters.
@@ -15,6 +16,8 @@ const MAX_QUERY_CHARS: usize = 500;
 const MAX_TERMS: usize = 16;
 /// Snippet length, in characters, before ellipses.
 const SNIPPET_CHARS: usize = 160;
+/// Above this many matching segments, results come newest first instead of by BM25.
+const RANKED_MATCHES: u32 = 2_000;
 const MARK_OPEN: char = '\u{FDD0}';
 const MARK_CLOSE: char = '\u{FDD1}';
 
@@ -162,28 +165,49 @@ impl MemoryGraph {
         let substring_sql: String = (0..plan.substrings.len())
             .map(|i| format!(" AND instr(s.text, ?{}) > 0", i + 3))
             .collect();
-        let sql = if plan.fts.is_empty() {
-            format!(
+        if plan.fts.is_empty() {
+            let sql = format!(
                 "SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, NULL, 0.0 \
                  FROM segment s JOIN memory m ON m.id = s.memory_id WHERE ?1 IS NULL {substring_sql} \
                  ORDER BY m.told_at_ms DESC, s.id LIMIT ?2"
-            )
-        } else {
-            format!(
-                "SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, \
-                 highlight(segment_fts, 0, char(0xFDD0), char(0xFDD1)), bm25(segment_fts) AS rank \
-                 FROM segment_fts JOIN segment s ON s.id = segment_fts.rowid \
-                 JOIN memory m ON m.id = s.memory_id \
-                 WHERE segment_fts MATCH ?1 {substring_sql} ORDER BY rank LIMIT ?2"
-            )
-        };
-        let all_words = (!plan.fts.is_empty()).then(|| plan.fts.join(" "));
-        let hits = self.run_search(&sql, all_words, &plan.substrings, limit)?;
+            );
+            return self.run_search(&sql, None, &plan.substrings, limit);
+        }
+        let all_words = plan.fts.join(" ");
+        let hits = self.rank_and_run(&all_words, &substring_sql, &plan.substrings, limit)?;
         if !hits.is_empty() || plan.fts.len() < 2 {
             return Ok(hits);
         }
         // No segment holds every word: rank segments holding any of them.
-        self.run_search(&sql, Some(plan.fts.join(" OR ")), &plan.substrings, limit)
+        self.rank_and_run(&plan.fts.join(" OR "), &substring_sql, &plan.substrings, limit)
+    }
+
+    /// BM25 ranks every match, which costs time in proportion to the matches: fine for the words
+    /// people search for, slow for words in a large share of all segments ("the", "mum"). Those
+    /// carry little information anyway, so past [`RANKED_MATCHES`] matches the newest come first.
+    fn rank_and_run(
+        &self,
+        fts_query: &str,
+        substring_sql: &str,
+        substrings: &[String],
+        limit: u32,
+    ) -> Result<Vec<SearchHit>, GraphError> {
+        let matches: u32 = self.db.read(|tx| {
+            Ok::<_, GraphError>(tx.query_row(
+                "SELECT count(*) FROM (SELECT 1 FROM segment_fts WHERE segment_fts MATCH ?1 LIMIT ?2)",
+                params![fts_query, RANKED_MATCHES + 1],
+                |r| r.get(0),
+            )?)
+        })?;
+        let order = if matches > RANKED_MATCHES { "segment_fts.rowid DESC" } else { "rank" };
+        let sql = format!(
+            "SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, \
+             highlight(segment_fts, 0, char(0xFDD0), char(0xFDD1)), bm25(segment_fts) AS rank \
+             FROM segment_fts JOIN segment s ON s.id = segment_fts.rowid \
+             JOIN memory m ON m.id = s.memory_id \
+             WHERE segment_fts MATCH ?1 {substring_sql} ORDER BY {order} LIMIT ?2"
+        );
+        self.run_search(&sql, Some(fts_query.to_owned()), substrings, limit)
     }
 
     fn run_search(

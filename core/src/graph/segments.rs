@@ -65,7 +65,7 @@ pub(crate) fn insert_segments(
     for s in segments {
         check_segment(s)?;
     }
-    let mut ordinal: i64 = tx.query_row(
+    let first: i64 = tx.query_row(
         "SELECT coalesce(max(ordinal) + 1, 0) FROM segment WHERE memory_id = ?1",
         [memory],
         |r| r.get(0),
@@ -75,7 +75,7 @@ pub(crate) fn insert_segments(
          confidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     let mut ids = Vec::with_capacity(segments.len());
-    for s in segments {
+    for (ordinal, s) in (first..).zip(segments) {
         stmt.execute(params![
             memory,
             recording,
@@ -86,7 +86,6 @@ pub(crate) fn insert_segments(
             s.confidence
         ])?;
         ids.push(tx.last_insert_rowid());
-        ordinal += 1;
     }
     Ok(ids)
 }

@@ -533,3 +533,51 @@ fn eight_threads_share_one_graph() {
     assert_eq!(g.coverage().expect("coverage").memories, 160);
     assert_eq!(g.search("story", 1000).expect("search").len(), 160);
 }
+
+#[test]
+fn very_common_words_come_newest_first_with_highlights() {
+    let f = fixture();
+    let g = &f.graph;
+    let m = memory(g, "Many", None, 1);
+    let news: Vec<NewSegment> = (0..2_100)
+        .map(|i| NewSegment {
+            start_ms: i,
+            end_ms: i,
+            text: format!("mum said line {i}"),
+            confidence: 1.0,
+        })
+        .collect();
+    let segs = g.add_segments(m.id, None, &news).expect("segments");
+    let hits = g.search("mum", 5).expect("search");
+    assert_eq!(hits.len(), 5);
+    assert_eq!(hits[0].segment_id, segs[2_099].id, "newest first past the ranking cap");
+    assert!(hits.iter().all(|h| h.highlights.len() == 1 && h.score > 0.0));
+    let rare = g.search("2050", 5).expect("search");
+    assert_eq!(rare.len(), 1);
+    assert_eq!(rare[0].segment_id, segs[2_050].id);
+}
+
+#[test]
+fn timeline_and_person_queries_use_their_indexes() {
+    let f = fixture();
+    f.graph
+        .database()
+        .read(|tx| {
+            let plan = |sql: &str| -> String {
+                let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).expect("plan");
+                let rows = stmt.query_map([], |r| r.get::<_, String>(3)).expect("rows");
+                rows.map(|r| r.expect("row")).collect::<Vec<_>>().join(" | ")
+            };
+            let timeline = plan(
+                "SELECT id FROM memory WHERE about_sort IS NOT NULL \
+                 ORDER BY about_sort, about_to, told_at_ms, id LIMIT 100 OFFSET 10",
+            );
+            assert!(timeline.contains("memory_timeline"), "{timeline}");
+            assert!(!timeline.contains("TEMP B-TREE"), "{timeline}");
+            let person =
+                plan("SELECT segment_id, char_start, char_end FROM mention WHERE entity_id = 1");
+            assert!(person.contains("COVERING INDEX mention_entity"), "{person}");
+            Ok::<_, GraphError>(())
+        })
+        .expect("plans");
+}

@@ -86,11 +86,8 @@ pub struct DecadeCount {
     pub count: u32,
 }
 
-/// Timeline order: start of the period, then its end, then life stage, then when told.
-const TIMELINE_ORDER: &str = "about_from IS NULL, about_from, about_to, \
-     CASE about_stage WHEN 'early_childhood' THEN 0 WHEN 'childhood' THEN 1 \
-     WHEN 'adolescence' THEN 2 WHEN 'young_adulthood' THEN 3 WHEN 'adulthood' THEN 4 \
-     WHEN 'middle_age' THEN 5 WHEN 'later_life' THEN 6 END, told_at_ms, id";
+/// Timeline order (served by the `memory_timeline` index).
+const TIMELINE_ORDER: &str = "about_sort, about_to, told_at_ms, id";
 
 impl MemoryGraph {
     /// Everything about an entity: its memories, mentions and relations.
@@ -102,7 +99,7 @@ impl MemoryGraph {
                 let mut stmt = tx.prepare_cached(&format!(
                     "SELECT {MEMORY_COLUMNS} FROM memory WHERE id IN (SELECT s.memory_id FROM \
                      mention m JOIN segment s ON s.id = m.segment_id WHERE m.entity_id = ?1) \
-                     ORDER BY {TIMELINE_ORDER}"
+                     ORDER BY about_sort IS NULL, {TIMELINE_ORDER}"
                 ))?;
                 let rows = stmt.query_map([entity.id], memory_from_row)?;
                 rows.collect::<Result<Vec<_>, _>>()?
@@ -133,16 +130,16 @@ impl MemoryGraph {
     /// The timeline, one page of each list.
     pub fn timeline(&self, page: Page) -> Result<Timeline, GraphError> {
         self.db.read(|tx| {
-            let list = |condition: &str| -> Result<Vec<Memory>, GraphError> {
+            let list = |condition: &str, order: &str| -> Result<Vec<Memory>, GraphError> {
                 let mut stmt = tx.prepare_cached(&format!(
-                    "SELECT {MEMORY_COLUMNS} FROM memory WHERE {condition} ORDER BY {TIMELINE_ORDER} \
+                    "SELECT {MEMORY_COLUMNS} FROM memory WHERE {condition} ORDER BY {order} \
                      LIMIT ?1 OFFSET ?2"
                 ))?;
                 let rows = stmt.query_map([page.limit, page.offset], memory_from_row)?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)
             };
-            let dated = list("about_precision IS NOT NULL")?;
-            let undated = list("about_precision IS NULL")?;
+            let dated = list("about_sort IS NOT NULL", TIMELINE_ORDER)?;
+            let undated = list("about_sort IS NULL", "told_at_ms, id")?;
             let (dated_total, undated_total) = tx.query_row(
                 "SELECT count(about_precision), count(*) - count(about_precision) FROM memory",
                 [],

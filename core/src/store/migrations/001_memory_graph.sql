@@ -12,11 +12,15 @@ CREATE TABLE memory (
     about_from      INTEGER,
     about_to        INTEGER,
     about_stage     TEXT,
+    -- Timeline order: about_from for calendar dates, after every date for life stages (by stage).
+    about_sort      INTEGER,
     about_status    TEXT NOT NULL DEFAULT 'inferred' CHECK (about_status IN ('inferred', 'confirmed')),
     created_at_ms   INTEGER NOT NULL,
     updated_at_ms   INTEGER NOT NULL
 );
-CREATE INDEX memory_timeline ON memory (about_from, about_stage, told_at_ms);
+CREATE INDEX memory_timeline ON memory (about_sort, about_to, told_at_ms, id)
+    WHERE about_sort IS NOT NULL;
+CREATE INDEX memory_undated ON memory (told_at_ms, id) WHERE about_sort IS NULL;
 
 CREATE TABLE recording (
     id            INTEGER PRIMARY KEY,
@@ -83,7 +87,8 @@ CREATE TABLE mention (
     status        TEXT NOT NULL CHECK (status IN ('inferred', 'confirmed')),
     created_at_ms INTEGER NOT NULL
 );
-CREATE INDEX mention_entity ON mention (entity_id);
+-- Covering: the person view reads mentions without touching the mention table.
+CREATE INDEX mention_entity ON mention (entity_id, segment_id, char_start, char_end, confidence, status);
 CREATE INDEX mention_segment ON mention (segment_id);
 
 CREATE TABLE relation (
