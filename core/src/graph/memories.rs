@@ -2,7 +2,7 @@
 //! mentions, provenance-bound relations, recordings and media, removes entities that no memory
 //! mentions any more (unless the owner confirmed them), and removes the files no row refers to.
 
-use super::codec::{check_text, decode_about, encode_about};
+use super::codec::{check_text, decode_about, encode_about, AboutColumns};
 use super::model::*;
 use super::{now_ms, GraphError, MemoryGraph};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
@@ -33,6 +33,33 @@ pub(crate) fn load_memory(tx: &Transaction<'_>, id: MemoryId) -> Result<Memory, 
         .query_row([id], memory_from_row)
         .optional()?
         .ok_or(GraphError::NotFound { what: "memory", id })
+}
+
+/// Inserts a memory row; `about` is `new.about_when` already encoded.
+fn insert_memory(
+    tx: &Transaction<'_>,
+    new: &NewMemory,
+    about: &AboutColumns,
+) -> Result<MemoryId, GraphError> {
+    let now = now_ms();
+    tx.prepare_cached(
+        "INSERT INTO memory (title, told_at_ms, source, about_precision, about_from, about_to, \
+         about_stage, about_sort, about_status, created_at_ms, updated_at_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+    )?
+    .execute(params![
+        new.title.trim(),
+        new.told_at_ms,
+        new.source,
+        about.precision,
+        about.from,
+        about.to,
+        about.stage,
+        about.sort,
+        new.about_status,
+        now
+    ])?;
+    Ok(tx.last_insert_rowid())
 }
 
 /// Everything about one memory, for a detail screen.
@@ -66,25 +93,8 @@ impl MemoryGraph {
         check_text(&new.title, "title", MAX_TITLE_CHARS)?;
         let about = encode_about(new.about_when)?;
         self.db.write(|tx| {
-            let now = now_ms();
-            tx.prepare_cached(
-                "INSERT INTO memory (title, told_at_ms, source, about_precision, about_from, \
-                 about_to, about_stage, about_sort, about_status, created_at_ms, updated_at_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-            )?
-            .execute(params![
-                new.title.trim(),
-                new.told_at_ms,
-                new.source,
-                about.precision,
-                about.from,
-                about.to,
-                about.stage,
-                about.sort,
-                new.about_status,
-                now
-            ])?;
-            load_memory(tx, tx.last_insert_rowid())
+            let id = insert_memory(tx, new, &about)?;
+            load_memory(tx, id)
         })
     }
 
@@ -108,22 +118,15 @@ impl MemoryGraph {
                 confidence: 1.0,
             })
             .collect();
+        let new = NewMemory {
+            title: title.to_owned(),
+            told_at_ms: now_ms(),
+            source: MemorySource::Text,
+            about_when,
+            about_status: FactStatus::Confirmed,
+        };
         let id = self.db.write(|tx| {
-            let now = now_ms();
-            tx.prepare_cached(
-                "INSERT INTO memory (title, told_at_ms, source, about_precision, about_from, \
-                 about_to, about_stage, about_status, created_at_ms, updated_at_ms) \
-                 VALUES (?1, ?2, 'text', ?3, ?4, ?5, ?6, 'confirmed', ?2, ?2)",
-            )?
-            .execute(params![
-                title.trim(),
-                now,
-                about.precision,
-                about.from,
-                about.to,
-                about.stage
-            ])?;
-            let id = tx.last_insert_rowid();
+            let id = insert_memory(tx, &new, &about)?;
             super::segments::insert_segments(tx, id, None, &lines)?;
             Ok::<_, GraphError>(id)
         })?;

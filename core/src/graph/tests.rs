@@ -369,17 +369,24 @@ fn timeline_orders_by_when_then_told_and_keeps_undated_apart() {
     let war = memory(g, "war", Some(AboutWhen::YearRange { from: 1939, to: 1945 }), 7);
     let child = memory(g, "child", Some(AboutWhen::LifeStage { stage: LifeStage::Childhood }), 3);
     let undated = memory(g, "undated", None, 2);
+    let typed = g
+        .add_text_memory("typed", "a typed memory", Some(AboutWhen::Year { year: 1950 }))
+        .expect("typed");
     let t = g.timeline(Page::default()).expect("timeline");
     let ids: Vec<_> = t.dated.iter().map(|m| m.id).collect();
-    assert_eq!(ids, [war.id, sixties.id, y1962.id, day.id, child.id]);
+    assert_eq!(ids, [war.id, typed.memory.id, sixties.id, y1962.id, day.id, child.id]);
     assert_eq!(t.undated.iter().map(|m| m.id).collect::<Vec<_>>(), [undated.id]);
-    assert_eq!((t.dated_total, t.undated_total), (5, 1));
-    let page = g.timeline(Page { offset: 1, limit: 2 }).expect("page");
+    assert_eq!((t.dated_total, t.undated_total), (6, 1));
+    let page = g.timeline(Page { offset: 2, limit: 2 }).expect("page");
     assert_eq!(page.dated.iter().map(|m| m.id).collect::<Vec<_>>(), [sixties.id, y1962.id]);
     let cov = g.coverage().expect("coverage");
     assert_eq!(
         cov.memories_by_decade,
-        [DecadeCount { decade: 1930, count: 1 }, DecadeCount { decade: 1960, count: 3 }]
+        [
+            DecadeCount { decade: 1930, count: 1 },
+            DecadeCount { decade: 1950, count: 1 },
+            DecadeCount { decade: 1960, count: 3 }
+        ]
     );
 }
 
