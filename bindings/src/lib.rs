@@ -23,5 +23,5 @@ pub use key_store::{file_key_store, KeyStore};
 pub use life::Life;
 pub use memories::{Memories, MemoryChanges};
 pub use merges::Merges;
-pub use people::People;
+pub use people::{CreatedEntity, People};
 pub use search::Search;

@@ -4,9 +4,16 @@ use crate::session::Session;
 use crate::ApiError;
 use heirloom_core::graph::{
     Entity, EntityAttributes, EntityKind, EntityQuery, EntityView, FactStatus, Mention, NewEntity,
-    NewRelation, Relation, Span,
+    NewMention, NewRelation, Relation, Span,
 };
 use std::sync::Arc;
+
+/// A new entity with the mentions of its names that were linked.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct CreatedEntity {
+    pub entity: Entity,
+    pub linked: Vec<Mention>,
+}
 
 /// People, places, periods, events, emotions and topics.
 #[derive(Debug, uniffi::Object)]
@@ -25,6 +32,28 @@ impl People {
     /// Creates an entity.
     pub fn create(&self, entity: NewEntity) -> Result<Entity, ApiError> {
         self.session.with(|g| g.create_entity(&entity))
+    }
+
+    /// Creates an entity and links each occurrence of its names in `memory_ids` (one
+    /// transaction).
+    pub fn create_linked(
+        &self,
+        entity: NewEntity,
+        memory_ids: Vec<i64>,
+    ) -> Result<CreatedEntity, ApiError> {
+        self.session
+            .with(|g| g.create_entity_linked(&entity, &memory_ids))
+            .map(|(entity, linked)| CreatedEntity { entity, linked })
+    }
+
+    /// Links each whole-word occurrence of the entity's names in a memory.
+    pub fn link_names(&self, entity_id: i64, memory_id: i64) -> Result<Vec<Mention>, ApiError> {
+        self.session.with(|g| g.link_name_occurrences(entity_id, memory_id))
+    }
+
+    /// Links many mentions at once (all or none).
+    pub fn link_mentions(&self, mentions: Vec<NewMention>) -> Result<Vec<Mention>, ApiError> {
+        self.session.with(|g| g.link_mentions(&mentions))
     }
 
     /// An entity; a merged-away id resolves to the entity it was merged into.

@@ -4,9 +4,9 @@
 use heirloom_core::graph::{
     AboutWhen, Coverage, DecadeCount, DeletedMemory, Entity, EntityAttributes, EntityKind,
     EntityView, FactStatus, KindCount, LifeStage, Media, MediaKind, Memory, MemoryDetail,
-    MemorySource, Mention, MergeProposal, MergeState, NewEntity, NewMedia, NewMemory, NewRelation,
-    NewSegment, Recording, Relation, RelationDirection, RelationView, SearchHit, Segment, Span,
-    TextRange, Timeline,
+    MemorySource, Mention, MergeProposal, MergeState, NewEntity, NewMedia, NewMemory, NewMention,
+    NewRelation, NewSegment, Recording, Relation, RelationDirection, RelationView, SearchHit,
+    Segment, Span, TextRange, Timeline,
 };
 
 #[uniffi::remote(Enum)]
@@ -145,6 +145,14 @@ pub struct Mention {
     pub memory_id: i64,
     pub span: Span,
     pub quote: String,
+    pub confidence: f64,
+    pub status: FactStatus,
+}
+
+#[uniffi::remote(Record)]
+pub struct NewMention {
+    pub entity_id: i64,
+    pub span: Span,
     pub confidence: f64,
     pub status: FactStatus,
 }

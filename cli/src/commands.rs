@@ -359,22 +359,21 @@ fn person(
             aliases,
             memories,
         } => {
-            let entity = graph.create_entity(&NewEntity {
-                kind: kind(*k),
-                display_name: display.clone(),
-                aliases: aliases.clone(),
-                attributes: EntityAttributes {
-                    relation_to_owner: relation.clone(),
-                    birth_year: *born,
-                    deceased: *deceased,
-                    sensitive: *sensitive,
+            let (entity, linked) = graph.create_entity_linked(
+                &NewEntity {
+                    kind: kind(*k),
+                    display_name: display.clone(),
+                    aliases: aliases.clone(),
+                    attributes: EntityAttributes {
+                        relation_to_owner: relation.clone(),
+                        birth_year: *born,
+                        deceased: *deceased,
+                        sensitive: *sensitive,
+                    },
+                    status: FactStatus::Confirmed,
                 },
-                status: FactStatus::Confirmed,
-            })?;
-            let mut linked = Vec::new();
-            for memory in memories {
-                linked.extend(graph.link_name_occurrences(entity.id, *memory)?);
-            }
+                memories,
+            )?;
             let data = serde_json::json!({ "entity": entity, "linked_mentions": linked });
             out.emit(name, &data, |_| {
                 format!("added {}\nlinked {} mentions", entity_line(&entity), linked.len())

@@ -217,11 +217,11 @@ fn insert_raw(conn: &mut Connection, c: &Corpus) -> (Duration, usize) {
             rows += 1;
             for &(e, a, b) in sp {
                 tx.prepare_cached(
-                    "INSERT INTO mention (entity_id, segment_id, char_start, char_end, confidence, status, created_at_ms) \
-                     VALUES (?1, ?2, ?3, ?4, 0.8, 'inferred', 0)",
+                    "INSERT INTO mention (entity_id, segment_id, memory_id, char_start, char_end, quote, confidence, status, created_at_ms) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0.8, 'inferred', 0)",
                 )
                 .expect("prep")
-                .execute(params![e as i64 + 1, sid, a, b])
+                .execute(params![e as i64 + 1, sid, mid, a, b, c.names[e]])
                 .expect("mention");
                 rows += 1;
             }

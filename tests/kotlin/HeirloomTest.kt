@@ -157,6 +157,8 @@ fun main() {
             checkEq(view.relations.single().other.displayName, "Tom", "relation other end")
             checkEq(view.relations.single().direction, RelationDirection.OUTGOING, "direction")
             p.addAlias(rosa.id, "Nonna")
+            val created = p.createLinked(person("Napoli").copy(kind = EntityKind.PLACE), listOf(detail.memory.id))
+            checkEq(created.linked.map { it.quote }, listOf("Napoli"), "place linked by name")
             checkEq(p.list(EntityKind.PERSON, "nonna").map { it.id }, listOf(rosa.id), "find by alias")
             checkThrows<ApiException.InvalidInput>("span outside text") {
                 p.linkMention(tom.id, Span(seg.id, 500u, 510u), 0.5, FactStatus.INFERRED)

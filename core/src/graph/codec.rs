@@ -175,6 +175,10 @@ pub(crate) fn check_text(text: &str, field: &str, max_chars: usize) -> Result<()
     if text.contains('\0') {
         return Err(GraphError::invalid(format!("{field} contains a NUL character")));
     }
+    // Noncharacters: never in interchanged text, and search uses two of them as markers.
+    if text.chars().any(|c| ('\u{FDD0}'..='\u{FDEF}').contains(&c)) {
+        return Err(GraphError::invalid(format!("{field} contains a Unicode noncharacter")));
+    }
     if text.chars().count() > max_chars {
         return Err(GraphError::invalid(format!("{field} is longer than {max_chars} characters")));
     }
@@ -193,6 +197,11 @@ pub(crate) fn check_confidence(confidence: f64) -> Result<(), GraphError> {
 /// Normalised form of a name, for matching aliases: case-folded, whitespace collapsed.
 pub(crate) fn normalize_name(name: &str) -> String {
     name.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>().join(" ")
+}
+
+/// `text` with LIKE's wildcards escaped (for `LIKE … ESCAPE '\'`).
+pub(crate) fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// The characters `[start, end)` of `text`, or `None` if the span does not fit.

@@ -113,48 +113,67 @@ fn check_attributes(attrs: &EntityAttributes) -> Result<(), GraphError> {
     Ok(())
 }
 
-fn mention_from_row(row: &Row<'_>) -> rusqlite::Result<(Mention, String)> {
-    Ok((
-        Mention {
-            id: row.get(0)?,
-            entity_id: row.get(1)?,
-            memory_id: row.get(2)?,
-            span: Span { segment_id: row.get(3)?, char_start: row.get(4)?, char_end: row.get(5)? },
-            quote: String::new(),
-            confidence: row.get(6)?,
-            status: row.get(7)?,
-        },
-        row.get(8)?,
-    ))
+fn mention_from_row(row: &Row<'_>) -> rusqlite::Result<Mention> {
+    Ok(Mention {
+        id: row.get(0)?,
+        entity_id: row.get(1)?,
+        memory_id: row.get(2)?,
+        span: Span { segment_id: row.get(3)?, char_start: row.get(4)?, char_end: row.get(5)? },
+        quote: row.get(8)?,
+        confidence: row.get(6)?,
+        status: row.get(7)?,
+    })
 }
 
-const MENTION_SELECT: &str = "SELECT m.id, m.entity_id, s.memory_id, m.segment_id, m.char_start, \
-     m.char_end, m.confidence, m.status, s.text FROM mention m JOIN segment s ON s.id = m.segment_id";
+const MENTION_SELECT: &str = "SELECT id, entity_id, memory_id, segment_id, char_start, char_end, \
+     confidence, status, quote FROM mention";
 
-fn with_quote((mut mention, text): (Mention, String)) -> Mention {
-    mention.quote = char_slice(&text, mention.span.char_start, mention.span.char_end)
-        .unwrap_or_default()
-        .to_owned();
-    mention
-}
-
+/// Mentions where `condition` (on `mention` columns, with `?1`) holds, in reading order.
 pub(crate) fn load_mentions_where(
     tx: &Transaction<'_>,
     condition: &str,
     id: i64,
 ) -> Result<Vec<Mention>, GraphError> {
     let mut stmt = tx.prepare_cached(&format!(
-        "{MENTION_SELECT} WHERE {condition} ORDER BY s.memory_id, s.ordinal, m.char_start"
+        "{MENTION_SELECT} WHERE {condition} ORDER BY memory_id, segment_id, char_start"
     ))?;
     let rows = stmt.query_map([id], mention_from_row)?;
-    Ok(rows.map(|r| r.map(with_quote)).collect::<Result<Vec<_>, _>>()?)
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Validates and inserts one mention; the quote and memory come from the segment.
+pub(crate) fn insert_mention(
+    tx: &Transaction<'_>,
+    m: &NewMention,
+) -> Result<MentionId, GraphError> {
+    check_confidence(m.confidence)?;
+    require_live(tx, m.entity_id)?;
+    let segment = load_segment(tx, m.span.segment_id)?;
+    let quote = char_slice(segment.text(), m.span.char_start, m.span.char_end)
+        .ok_or_else(|| GraphError::invalid("span lies outside its segment's text"))?;
+    tx.prepare_cached(
+        "INSERT INTO mention (entity_id, segment_id, memory_id, char_start, char_end, quote, \
+         confidence, status, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        m.entity_id,
+        segment.id,
+        segment.memory_id,
+        m.span.char_start,
+        m.span.char_end,
+        quote,
+        m.confidence,
+        m.status,
+        now_ms()
+    ])?;
+    Ok(tx.last_insert_rowid())
 }
 
 pub(crate) fn load_memory_mentions(
     tx: &Transaction<'_>,
     memory: MemoryId,
 ) -> Result<(Vec<Mention>, Vec<Entity>), GraphError> {
-    let mentions = load_mentions_where(tx, "s.memory_id = ?1", memory)?;
+    let mentions = load_mentions_where(tx, "memory_id = ?1", memory)?;
     let mut ids: Vec<EntityId> = mentions.iter().map(|m| m.entity_id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -206,33 +225,28 @@ fn check_span(tx: &Transaction<'_>, span: &Span) -> Result<(), GraphError> {
 impl MemoryGraph {
     /// Creates an entity with its aliases.
     pub fn create_entity(&self, new: &NewEntity) -> Result<Entity, GraphError> {
-        check_text(&new.display_name, "display name", MAX_NAME_CHARS)?;
-        for alias in &new.aliases {
-            check_text(alias, "alias", MAX_NAME_CHARS)?;
-        }
-        check_attributes(&new.attributes)?;
+        check_new_entity(new)?;
         self.db.write(|tx| {
-            let a = &new.attributes;
-            tx.prepare_cached(
-                "INSERT INTO entity (kind, display_name, name_norm, relation_to_owner, birth_year, \
-                 deceased, sensitive, status, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![
-                new.kind,
-                new.display_name.trim(),
-                normalize_name(&new.display_name),
-                a.relation_to_owner.as_deref().map(str::trim),
-                a.birth_year,
-                a.deceased,
-                a.sensitive,
-                new.status,
-                now_ms()
-            ])?;
-            let id = tx.last_insert_rowid();
-            for alias in &new.aliases {
-                insert_alias(tx, id, alias)?;
-            }
+            let id = insert_entity(tx, new)?;
             load_entity_row(tx, id)
+        })
+    }
+
+    /// Creates an entity and links every occurrence of its names in `memories`, all in one
+    /// transaction (an unknown memory adds nothing).
+    pub fn create_entity_linked(
+        &self,
+        new: &NewEntity,
+        memories: &[MemoryId],
+    ) -> Result<(Entity, Vec<Mention>), GraphError> {
+        check_new_entity(new)?;
+        self.db.write(|tx| {
+            let id = insert_entity(tx, new)?;
+            let mut linked = Vec::new();
+            for memory in memories {
+                linked.extend(link_names_in(tx, id, *memory)?);
+            }
+            Ok((load_entity_row(tx, id)?, linked))
         })
     }
 
@@ -243,14 +257,16 @@ impl MemoryGraph {
 
     /// Live entities matching `query`, by display name.
     pub fn list_entities(&self, query: &EntityQuery) -> Result<Vec<Entity>, GraphError> {
-        let pattern = query.name.as_deref().map(normalize_name);
+        let pattern = query.name.as_deref().map(|n| super::codec::escape_like(&normalize_name(n)));
         self.db.read(|tx| {
             let mut stmt = tx.prepare_cached(&format!(
                 "SELECT {ENTITY_COLUMNS} FROM entity e WHERE merged_into IS NULL \
                  AND (?1 IS NULL OR kind = ?1) \
-                 AND (?2 IS NULL OR name_norm LIKE ?2 || '%' OR name_norm LIKE '% ' || ?2 || '%' \
+                 AND (?2 IS NULL OR name_norm LIKE ?2 || '%' ESCAPE '\\' \
+                      OR name_norm LIKE '% ' || ?2 || '%' ESCAPE '\\' \
                       OR EXISTS (SELECT 1 FROM entity_alias a WHERE a.entity_id = e.id \
-                                 AND (a.norm LIKE ?2 || '%' OR a.norm LIKE '% ' || ?2 || '%'))) \
+                                 AND (a.norm LIKE ?2 || '%' ESCAPE '\\' \
+                                      OR a.norm LIKE '% ' || ?2 || '%' ESCAPE '\\'))) \
                  ORDER BY display_name COLLATE NOCASE, id"
             ))?;
             let rows = stmt.query_map(params![query.kind, pattern], entity_from_row)?;
@@ -340,32 +356,12 @@ impl MemoryGraph {
     /// Links many mentions in one transaction: all are added or none (what extraction writes
     /// for a memory).
     pub fn link_mentions(&self, mentions: &[NewMention]) -> Result<Vec<Mention>, GraphError> {
-        for m in mentions {
-            check_confidence(m.confidence)?;
-        }
         self.db.write(|tx| {
-            let mut ids = Vec::with_capacity(mentions.len());
-            for m in mentions {
-                require_live(tx, m.entity_id)?;
-                check_span(tx, &m.span)?;
-                tx.prepare_cached(
-                    "INSERT INTO mention (entity_id, segment_id, char_start, char_end, confidence, \
-                     status, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?
-                .execute(params![
-                    m.entity_id,
-                    m.span.segment_id,
-                    m.span.char_start,
-                    m.span.char_end,
-                    m.confidence,
-                    m.status,
-                    now_ms()
-                ])?;
-                ids.push(tx.last_insert_rowid());
-            }
+            let ids =
+                mentions.iter().map(|m| insert_mention(tx, m)).collect::<Result<Vec<_>, _>>()?;
             let mut added = Vec::with_capacity(ids.len());
             for id in ids {
-                added.extend(load_mentions_where(tx, "m.id = ?1", id)?);
+                added.extend(load_mentions_where(tx, "id = ?1", id)?);
             }
             Ok(added)
         })
@@ -379,36 +375,7 @@ impl MemoryGraph {
         entity: EntityId,
         memory: MemoryId,
     ) -> Result<Vec<Mention>, GraphError> {
-        self.db.write(|tx| {
-            require_live(tx, entity)?;
-            super::memories::load_memory(tx, memory)?;
-            let e = load_entity_row(tx, entity)?;
-            let names: Vec<Vec<char>> = std::iter::once(&e.display_name)
-                .chain(&e.aliases)
-                .map(|n| n.chars().flat_map(char::to_lowercase).collect())
-                .collect();
-            let mut added = Vec::new();
-            for segment in super::segments::load_segments(tx, memory)? {
-                for (start, end) in find_names(segment.text(), &names) {
-                    let exists: bool = tx.query_row(
-                        "SELECT EXISTS (SELECT 1 FROM mention WHERE entity_id = ?1 AND segment_id = ?2 \
-                         AND char_start < ?4 AND char_end > ?3)",
-                        params![entity, segment.id, start, end],
-                        |r| r.get(0),
-                    )?;
-                    if exists {
-                        continue;
-                    }
-                    tx.prepare_cached(
-                        "INSERT INTO mention (entity_id, segment_id, char_start, char_end, confidence, \
-                         status, created_at_ms) VALUES (?1, ?2, ?3, ?4, 1.0, 'confirmed', ?5)",
-                    )?
-                    .execute(params![entity, segment.id, start, end, now_ms()])?;
-                    added.extend(load_mentions_where(tx, "m.id = ?1", tx.last_insert_rowid())?);
-                }
-            }
-            Ok(added)
-        })
+        self.db.write(|tx| link_names_in(tx, entity, memory))
     }
 
     /// Removes a mention. The entity stays, even with no mentions left: unlinking is an edit,
@@ -474,6 +441,77 @@ impl MemoryGraph {
             _ => Ok(()),
         })
     }
+}
+
+fn check_new_entity(new: &NewEntity) -> Result<(), GraphError> {
+    check_text(&new.display_name, "display name", MAX_NAME_CHARS)?;
+    for alias in &new.aliases {
+        check_text(alias, "alias", MAX_NAME_CHARS)?;
+    }
+    check_attributes(&new.attributes)
+}
+
+fn insert_entity(tx: &Transaction<'_>, new: &NewEntity) -> Result<EntityId, GraphError> {
+    let a = &new.attributes;
+    tx.prepare_cached(
+        "INSERT INTO entity (kind, display_name, name_norm, relation_to_owner, birth_year, \
+         deceased, sensitive, status, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        new.kind,
+        new.display_name.trim(),
+        normalize_name(&new.display_name),
+        a.relation_to_owner.as_deref().map(str::trim),
+        a.birth_year,
+        a.deceased,
+        a.sensitive,
+        new.status,
+        now_ms()
+    ])?;
+    let id = tx.last_insert_rowid();
+    for alias in &new.aliases {
+        insert_alias(tx, id, alias)?;
+    }
+    Ok(id)
+}
+
+fn link_names_in(
+    tx: &Transaction<'_>,
+    entity: EntityId,
+    memory: MemoryId,
+) -> Result<Vec<Mention>, GraphError> {
+    require_live(tx, entity)?;
+    super::memories::load_memory(tx, memory)?;
+    let e = load_entity_row(tx, entity)?;
+    let names: Vec<Vec<char>> = std::iter::once(&e.display_name)
+        .chain(&e.aliases)
+        .map(|n| n.chars().flat_map(char::to_lowercase).collect())
+        .collect();
+    let mut added = Vec::new();
+    for segment in super::segments::load_segments(tx, memory)? {
+        for (start, end) in find_names(segment.text(), &names) {
+            let exists: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM mention WHERE entity_id = ?1 AND segment_id = ?2 \
+                 AND char_start < ?4 AND char_end > ?3)",
+                params![entity, segment.id, start, end],
+                |r| r.get(0),
+            )?;
+            if exists {
+                continue;
+            }
+            let id = insert_mention(
+                tx,
+                &NewMention {
+                    entity_id: entity,
+                    span: Span { segment_id: segment.id, char_start: start, char_end: end },
+                    confidence: 1.0,
+                    status: FactStatus::Confirmed,
+                },
+            )?;
+            added.extend(load_mentions_where(tx, "id = ?1", id)?);
+        }
+    }
+    Ok(added)
 }
 
 /// Whole-word occurrences of any of `names` (already lowercased) in `text`, longest name first

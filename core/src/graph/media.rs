@@ -7,11 +7,29 @@ use super::model::*;
 use super::{now_ms, GraphError, MemoryGraph};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
-fn check_relative_path(path: &str) -> Result<(), GraphError> {
+/// Folder of the data directory that recordings live in.
+pub const AUDIO_DIR: &str = "audio";
+/// Folder of the data directory that photos and videos live in.
+pub const MEDIA_DIR: &str = "media";
+
+/// True if `path` is `dir/…`: relative, inside `dir`, with no `..`. Anything else (the database
+/// itself, the key file, paths leaving the data directory) can never be referenced, so deleting
+/// a memory can never delete it.
+pub(crate) fn is_file_reference(path: &str, dir: &str) -> bool {
+    let mut parts = std::path::Path::new(path).components();
+    let first = parts.next();
+    let rest: Vec<_> = parts.collect();
+    first == Some(std::path::Component::Normal(dir.as_ref()))
+        && !rest.is_empty()
+        && rest.iter().all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
+fn check_file_reference(path: &str, dir: &'static str) -> Result<(), GraphError> {
     check_text(path, "file path", 1024)?;
-    let p = std::path::Path::new(path);
-    if !p.components().all(|c| matches!(c, std::path::Component::Normal(_))) {
-        return Err(GraphError::invalid("file path must be relative to the data directory"));
+    if !is_file_reference(path, dir) {
+        return Err(GraphError::invalid(format!(
+            "file path must be inside the data directory's {dir}/"
+        )));
     }
     Ok(())
 }
@@ -74,7 +92,7 @@ impl MemoryGraph {
         duration_ms: i64,
         sample_rate: u32,
     ) -> Result<Recording, GraphError> {
-        check_relative_path(audio_path)?;
+        check_file_reference(audio_path, AUDIO_DIR)?;
         if duration_ms < 0 || sample_rate == 0 {
             return Err(GraphError::invalid("recording needs duration >= 0 and sample rate > 0"));
         }
@@ -94,10 +112,11 @@ impl MemoryGraph {
         })
     }
 
-    /// Attaches a photo or video to a memory. The same content (by hash) is stored once and may
-    /// belong to several memories.
+    /// Attaches a photo or video (a file under `media/`) to a memory. The same content (by hash)
+    /// is stored once and may belong to several memories: when the hash is known, the existing
+    /// item is returned, and if its `path` differs from `new.path` the caller's copy is redundant.
     pub fn attach_media(&self, memory: MemoryId, new: &NewMedia) -> Result<Media, GraphError> {
-        check_relative_path(&new.path)?;
+        check_file_reference(&new.path, MEDIA_DIR)?;
         let hash_ok =
             new.content_hash.len() == 64 && new.content_hash.bytes().all(|b| b.is_ascii_hexdigit());
         if !hash_ok {
@@ -115,7 +134,14 @@ impl MemoryGraph {
                 .query_row("SELECT id FROM media WHERE content_hash = ?1", [&hash], |r| r.get(0))
                 .optional()?;
             let id = match existing {
-                Some(id) => id,
+                // Stored once: the caller sees the existing path and can drop its copy.
+                Some(id) => {
+                    tx.execute(
+                        "UPDATE media SET place_entity_id = coalesce(place_entity_id, ?2) WHERE id = ?1",
+                        params![id, new.place_entity_id],
+                    )?;
+                    id
+                }
                 None => {
                     tx.execute(
                         "INSERT INTO media (kind, path, content_hash, taken_at_ms, place_entity_id, \

@@ -201,8 +201,7 @@ impl MemoryGraph {
             load_memory(tx, id)?;
             let touched_entities: Vec<i64> = collect(
                 tx,
-                "SELECT DISTINCT m.entity_id FROM mention m JOIN segment s ON s.id = m.segment_id \
-                 WHERE s.memory_id = ?1",
+                "SELECT DISTINCT entity_id FROM mention WHERE memory_id = ?1",
                 id,
             )?;
             let mut files: Vec<String> =
@@ -224,7 +223,10 @@ impl MemoryGraph {
             for entity in touched_entities {
                 removed += tx.execute(
                     "DELETE FROM entity WHERE id = ?1 AND status = 'inferred' \
-                     AND NOT EXISTS (SELECT 1 FROM mention WHERE entity_id = ?1)",
+                     AND NOT EXISTS (SELECT 1 FROM mention WHERE entity_id = ?1) \
+                     AND NOT EXISTS (SELECT 1 FROM relation WHERE subject_id = ?1 OR object_id = ?1) \
+                     AND NOT EXISTS (SELECT 1 FROM media WHERE place_entity_id = ?1) \
+                     AND NOT EXISTS (SELECT 1 FROM entity WHERE merged_into = ?1)",
                     [entity],
                 )? as u32;
             }
@@ -250,11 +252,23 @@ impl MemoryGraph {
         Ok(outcome)
     }
 
-    /// The absolute path of a data-directory-relative file reference, if it stays inside.
+    /// The absolute path of a file reference (`audio/…` or `media/…`), if it is one and no
+    /// folder on the way is a symbolic link (which could lead out of the data directory).
     pub fn data_file(&self, relative: &str) -> Option<std::path::PathBuf> {
-        let rel = std::path::Path::new(relative);
-        let inside = rel.components().all(|c| matches!(c, std::path::Component::Normal(_)));
-        (inside && !relative.is_empty()).then(|| self.data_dir.join(rel))
+        let allowed = super::media::is_file_reference(relative, super::media::AUDIO_DIR)
+            || super::media::is_file_reference(relative, super::media::MEDIA_DIR);
+        if !allowed {
+            return None;
+        }
+        let path = self.data_dir.join(relative);
+        let mut prefix = self.data_dir.clone();
+        for part in std::path::Path::new(relative).components() {
+            prefix.push(part);
+            if std::fs::symlink_metadata(&prefix).ok()?.file_type().is_symlink() {
+                return None;
+            }
+        }
+        Some(path)
     }
 }
 

@@ -330,6 +330,17 @@ impl MemoryGraph {
                     reason: "the kept entity was merged again; undo that merge first",
                 });
             }
+            let later: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM merge_proposal WHERE keep_id = ?1 AND id > ?2 \
+                 AND state = 'accepted')",
+                [keep, id],
+                |r| r.get(0),
+            )?;
+            if later {
+                return Err(GraphError::Conflict {
+                    reason: "a later merge into the same entity must be undone first",
+                });
+            }
             let log: UndoLog = log
                 .as_deref()
                 .and_then(|text| serde_json::from_str(text).ok())

@@ -7,7 +7,7 @@
 
 use super::model::{MemoryId, SegmentId};
 use super::{GraphError, MemoryGraph};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 /// Longest accepted query, in characters.
@@ -16,8 +16,8 @@ const MAX_QUERY_CHARS: usize = 500;
 const MAX_TERMS: usize = 16;
 /// Snippet length, in characters, before ellipses.
 const SNIPPET_CHARS: usize = 160;
-/// Above this many matching segments, results come newest first instead of by BM25.
-const RANKED_MATCHES: u32 = 2_000;
+/// At most this many matching segments (the newest) are ranked by BM25.
+const RANKED_MATCHES: u32 = 400;
 const MARK_OPEN: char = '\u{FDD0}';
 const MARK_CLOSE: char = '\u{FDD1}';
 
@@ -108,19 +108,22 @@ fn parse_highlighted(marked: &str) -> Vec<(u32, u32)> {
 
 fn substring_ranges(text: &str, needle: &str) -> Vec<(u32, u32)> {
     let len = needle.chars().count() as u32;
-    text.match_indices(needle)
-        .map(|(byte, _)| {
-            let start = text[..byte].chars().count() as u32;
-            (start, start + len)
-        })
-        .collect()
+    let (mut ranges, mut counted_bytes, mut counted_chars) = (Vec::new(), 0usize, 0u32);
+    for (byte, _) in text.match_indices(needle) {
+        // Count characters incrementally: linear in the text, whatever the number of matches.
+        counted_chars += text[counted_bytes..byte].chars().count() as u32;
+        counted_bytes = byte;
+        ranges.push((counted_chars, counted_chars + len));
+    }
+    ranges
 }
 
 /// Cuts a window of about [`SNIPPET_CHARS`] around the first highlight.
 fn snippet(text: &str, mut highlights: Vec<(u32, u32)>) -> (String, Vec<(u32, u32)>) {
+    let chars: Vec<char> = text.chars().collect();
+    highlights.retain(|&(s, e)| s < e && e as usize <= chars.len());
     highlights.sort_unstable();
     highlights.dedup();
-    let chars: Vec<char> = text.chars().collect();
     let first = highlights.first().map_or(0, |h| h.0 as usize);
     let mut start = first.saturating_sub(SNIPPET_CHARS / 4);
     while start > 0 && start < first && !chars[start - 1].is_whitespace() {
@@ -182,9 +185,9 @@ impl MemoryGraph {
         self.rank_and_run(&plan.fts.join(" OR "), &substring_sql, &plan.substrings, limit)
     }
 
-    /// BM25 ranks every match, which costs time in proportion to the matches: fine for the words
-    /// people search for, slow for words in a large share of all segments ("the", "mum"). Those
-    /// carry little information anyway, so past [`RANKED_MATCHES`] matches the newest come first.
+    /// BM25 costs time in proportion to the matches it ranks: fine for the words people search
+    /// for, slow for words in a large share of all segments ("the", "mum"). So at most the
+    /// newest [`RANKED_MATCHES`] matches are ranked: relevance among recent memories.
     fn rank_and_run(
         &self,
         fts_query: &str,
@@ -192,20 +195,26 @@ impl MemoryGraph {
         substrings: &[String],
         limit: u32,
     ) -> Result<Vec<SearchHit>, GraphError> {
-        let matches: u32 = self.db.read(|tx| {
-            Ok::<_, GraphError>(tx.query_row(
-                "SELECT count(*) FROM (SELECT 1 FROM segment_fts WHERE segment_fts MATCH ?1 LIMIT ?2)",
-                params![fts_query, RANKED_MATCHES + 1],
-                |r| r.get(0),
-            )?)
+        // The rowid of the RANKED_MATCHES-th newest match, if there are that many.
+        let oldest_ranked: Option<i64> = self.db.read(|tx| {
+            Ok::<_, GraphError>(
+                tx.query_row(
+                    "SELECT rowid FROM segment_fts WHERE segment_fts MATCH ?1 \
+                     ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+                    params![fts_query, RANKED_MATCHES - 1],
+                    |r| r.get(0),
+                )
+                .optional()?,
+            )
         })?;
-        let order = if matches > RANKED_MATCHES { "segment_fts.rowid DESC" } else { "rank" };
         let sql = format!(
             "SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, \
              highlight(segment_fts, 0, char(0xFDD0), char(0xFDD1)), bm25(segment_fts) AS rank \
              FROM segment_fts JOIN segment s ON s.id = segment_fts.rowid \
              JOIN memory m ON m.id = s.memory_id \
-             WHERE segment_fts MATCH ?1 {substring_sql} ORDER BY {order} LIMIT ?2"
+             WHERE segment_fts MATCH ?1 AND segment_fts.rowid >= {} {substring_sql} \
+             ORDER BY rank LIMIT ?2",
+            oldest_ranked.unwrap_or(i64::MIN)
         );
         self.run_search(&sql, Some(fts_query.to_owned()), substrings, limit)
     }
@@ -277,6 +286,15 @@ mod tests {
         let plan = plan_query("北京 José 🌻");
         assert_eq!(plan.fts, ["\"José\""]);
         assert_eq!(plan.substrings, ["北京", "🌻"]);
+    }
+
+    #[test]
+    fn snippet_ignores_ranges_outside_the_text() {
+        assert_eq!(snippet("", vec![(0, 3)]), (String::new(), vec![]));
+        let (text, hl) = snippet("short ünïcode", vec![(6, 13), (40, 50), (9, 3)]);
+        assert_eq!(text, "short ünïcode");
+        assert_eq!(hl, vec![(6, 13)]);
+        assert_eq!(substring_ranges("🌻a🌻a🌻", "🌻"), vec![(0, 1), (2, 3), (4, 5)]);
     }
 
     #[test]

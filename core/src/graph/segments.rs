@@ -153,13 +153,28 @@ impl MemoryGraph {
     }
 }
 
-/// Character span of the occurrence of `quote` in `text` nearest to `old_start`.
+/// Character span of the whole-word occurrence of `quote` in `text` nearest to `old_start`.
 fn find_quote(text: &str, quote: &str, old_start: u32) -> Option<(u32, u32)> {
     let quote_chars = quote.chars().count() as u32;
-    text.match_indices(quote)
-        .map(|(byte, _)| text[..byte].chars().count() as u32)
-        .min_by_key(|start| start.abs_diff(old_start))
-        .map(|start| (start, start + quote_chars))
+    let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let (mut best, mut counted_bytes, mut counted_chars) = (None::<u32>, 0usize, 0u32);
+    for (byte, _) in text.match_indices(quote) {
+        counted_chars += text[counted_bytes..byte].chars().count() as u32;
+        counted_bytes = byte;
+        let before = text[..byte].chars().next_back();
+        let after = text[byte + quote.len()..].chars().next();
+        let starts_word =
+            !(is_word(before) && quote.chars().next().is_some_and(char::is_alphanumeric));
+        let ends_word =
+            !(is_word(after) && quote.chars().next_back().is_some_and(char::is_alphanumeric));
+        if starts_word
+            && ends_word
+            && best.is_none_or(|b| counted_chars.abs_diff(old_start) < b.abs_diff(old_start))
+        {
+            best = Some(counted_chars);
+        }
+    }
+    best.map(|start| (start, start + quote_chars))
 }
 
 fn relocate_facts(
@@ -177,14 +192,28 @@ fn relocate_facts(
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     };
     for (mention, start, end) in
-        spans("SELECT id, char_start, char_end FROM mention WHERE segment_id = ?1")?
+        spans("SELECT id, char_start, char_end FROM mention WHERE segment_id = ?1 ORDER BY id")?
     {
         let moved = char_slice(old, start, end).and_then(|quote| find_quote(new, quote, start));
         match moved {
-            Some((s, e)) => tx.execute(
-                "UPDATE mention SET char_start = ?2, char_end = ?3 WHERE id = ?1",
-                params![mention, s, e],
-            )?,
+            Some((s, e)) => {
+                // Two mentions of one entity can land on the same words: keep one.
+                let duplicate: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM mention o JOIN mention m ON m.id = ?1 \
+                     WHERE o.id <> m.id AND o.entity_id = m.entity_id AND o.segment_id = ?4 \
+                     AND o.char_start = ?2 AND o.char_end = ?3)",
+                    params![mention, s, e, segment],
+                    |r| r.get(0),
+                )?;
+                if duplicate {
+                    tx.execute("DELETE FROM mention WHERE id = ?1", [mention])?
+                } else {
+                    tx.execute(
+                        "UPDATE mention SET char_start = ?2, char_end = ?3 WHERE id = ?1",
+                        params![mention, s, e],
+                    )?
+                }
+            }
             None => tx.execute("DELETE FROM mention WHERE id = ?1", [mention])?,
         };
     }
@@ -211,4 +240,18 @@ fn relocate_facts(
         };
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_quote;
+
+    #[test]
+    fn quotes_move_to_whole_words_nearest_first() {
+        assert_eq!(find_quote("Annette and Ann went", "Ann", 0), Some((12, 15)));
+        assert_eq!(find_quote("Ann, Ann and Ann", "Ann", 6), Some((5, 8)));
+        assert_eq!(find_quote("Annette", "Ann", 0), None);
+        assert_eq!(find_quote("Zoë and 李明, 李明", "李明", 12), Some((12, 14)));
+        assert_eq!(find_quote("Zoë and 李明, 李明", "李明", 9), Some((8, 10)));
+    }
 }

@@ -220,11 +220,12 @@ fn delete_cascades_and_leaves_no_orphans_or_files() {
     .expect("rel");
     std::fs::create_dir_all(g.data_dir().join("audio")).expect("dir");
     std::fs::write(g.data_dir().join("audio/gone.wav"), b"RIFF").expect("audio");
-    std::fs::write(g.data_dir().join("photo.jpg"), b"JPEG").expect("photo");
+    std::fs::create_dir_all(g.data_dir().join("media")).expect("dir");
+    std::fs::write(g.data_dir().join("media/photo.jpg"), b"JPEG").expect("photo");
     g.add_recording(gone.id, "audio/gone.wav", 1000, 16_000).expect("recording");
     let photo = NewMedia {
         kind: MediaKind::Photo,
-        path: "photo.jpg".into(),
+        path: "media/photo.jpg".into(),
         content_hash: "ab".repeat(32),
         taken_at_ms: None,
         place_entity_id: Some(confirmed.id),
@@ -237,9 +238,9 @@ fn delete_cascades_and_leaves_no_orphans_or_files() {
         outcome.removed_entities, 1,
         "Alma had no other mention; Tom has; Palais is confirmed"
     );
-    assert_eq!(outcome.removed_files, ["audio/gone.wav", "photo.jpg"]);
+    assert_eq!(outcome.removed_files, ["audio/gone.wav", "media/photo.jpg"]);
     assert!(!g.data_dir().join("audio/gone.wav").exists());
-    assert!(!g.data_dir().join("photo.jpg").exists());
+    assert!(!g.data_dir().join("media/photo.jpg").exists());
     assert!(matches!(g.entity(alma.id), Err(GraphError::NotFound { .. })));
     assert!(g.entity(tom.id).is_ok());
     assert!(g.entity(confirmed.id).is_ok());
@@ -477,6 +478,14 @@ fn names_in_many_scripts_survive_round_trips() {
             g.list_entities(&EntityQuery { kind: None, name: Some(name.into()) }).expect("find");
         assert!(found.iter().any(|x| x.id == e.id), "{name} findable by name");
     }
+    // Wildcards in a name filter are literal.
+    let all = g.list_entities(&EntityQuery::default()).expect("all").len();
+    assert!(all > 1);
+    for wild in ["%", "_", "\\"] {
+        let found =
+            g.list_entities(&EntityQuery { kind: None, name: Some(wild.into()) }).expect("find");
+        assert!(found.is_empty(), "{wild} matched {} entities", found.len());
+    }
 }
 
 #[test]
@@ -542,26 +551,31 @@ fn eight_threads_share_one_graph() {
 }
 
 #[test]
-fn very_common_words_come_newest_first_with_highlights() {
+fn very_common_words_are_ranked_among_the_newest_matches() {
     let f = fixture();
     let g = &f.graph;
     let m = memory(g, "Many", None, 1);
-    let news: Vec<NewSegment> = (0..2_100)
-        .map(|i| NewSegment {
-            start_ms: i,
-            end_ms: i,
-            text: format!("mum said line {i}"),
-            confidence: 1.0,
+    // 1,000 segments say "mum" once; an old one and a new one say it three times.
+    let news: Vec<NewSegment> = (0..1_000)
+        .map(|i| {
+            let text = if i == 10 || i == 990 {
+                format!("mum mum mum {i}")
+            } else {
+                format!("mum said line {i}")
+            };
+            NewSegment { start_ms: i, end_ms: i, text, confidence: 1.0 }
         })
         .collect();
     let segs = g.add_segments(m.id, None, &news).expect("segments");
     let hits = g.search("mum", 5).expect("search");
     assert_eq!(hits.len(), 5);
-    assert_eq!(hits[0].segment_id, segs[2_099].id, "newest first past the ranking cap");
-    assert!(hits.iter().all(|h| h.highlights.len() == 1 && h.score > 0.0));
-    let rare = g.search("2050", 5).expect("search");
+    assert_eq!(hits[0].segment_id, segs[990].id, "best match among the newest");
+    assert!(hits.iter().all(|h| h.segment_id != segs[10].id), "too old to be ranked");
+    assert_eq!(hits[0].highlights.len(), 3);
+    assert!(hits.iter().all(|h| h.score > 0.0));
+    let rare = g.search("505", 5).expect("search");
     assert_eq!(rare.len(), 1);
-    assert_eq!(rare[0].segment_id, segs[2_050].id);
+    assert_eq!(rare[0].segment_id, segs[505].id);
 }
 
 #[test]
@@ -587,4 +601,116 @@ fn timeline_and_person_queries_use_their_indexes() {
             Ok::<_, GraphError>(())
         })
         .expect("plans");
+}
+
+#[test]
+fn file_references_cannot_name_the_database_or_leave_the_data_directory() {
+    let f = fixture();
+    let g = &f.graph;
+    let m = memory(g, "Files", None, 1);
+    for bad in [
+        "heirloom.db",
+        "heirloom.db-wal",
+        "audio",
+        "audio/../heirloom.db",
+        "/etc/passwd",
+        "media/x.wav",
+        "../keys",
+    ] {
+        assert!(
+            matches!(g.add_recording(m.id, bad, 1, 16_000), Err(GraphError::InvalidInput { .. })),
+            "{bad}"
+        );
+    }
+    // A symbolic link inside the data directory is never followed when deleting.
+    let outside = f.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("dir");
+    std::fs::write(outside.join("keep.wav"), b"RIFF").expect("file");
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&outside, g.data_dir().join("audio")).expect("symlink");
+        g.add_recording(m.id, "audio/keep.wav", 1, 16_000).expect("reference");
+        let outcome = g.delete_memory(m.id).expect("delete");
+        assert_eq!(outcome.files_left, ["audio/keep.wav"]);
+        assert!(outside.join("keep.wav").exists());
+    }
+}
+
+#[test]
+fn deleting_a_memory_keeps_entities_still_in_use() {
+    let f = fixture();
+    let g = &f.graph;
+    let m = memory(g, "Only", None, 1);
+    let s = segment(g, m.id, "Bram and Lies and Joop");
+    let bram = person(g, "Bram");
+    let lies = person(g, "Lies");
+    let joop = person(g, "Joop");
+    let confirmed = g
+        .create_entity(&NewEntity {
+            kind: EntityKind::Person,
+            display_name: "Abraham".into(),
+            aliases: vec![],
+            attributes: EntityAttributes::default(),
+            status: FactStatus::Confirmed,
+        })
+        .expect("entity");
+    for (e, w) in [(bram.id, "Bram"), (lies.id, "Lies"), (joop.id, "Joop")] {
+        g.link_mention(e, span_of(&s, w), 0.9, FactStatus::Inferred).expect("mention");
+    }
+    // Lies keeps an owner-stated relation; a confirmed person was merged into Bram.
+    g.add_relation(&NewRelation {
+        subject_id: lies.id,
+        object_id: confirmed.id,
+        kind: "sister of".into(),
+        provenance: None,
+        confidence: 1.0,
+        status: FactStatus::Confirmed,
+    })
+    .expect("relation");
+    let p = g.propose_merge(bram.id, confirmed.id, 1.0).expect("propose");
+    g.accept_merge(p.id).expect("accept");
+    let outcome = g.delete_memory(m.id).expect("delete");
+    assert_eq!(outcome.removed_entities, 1, "only Joop is unused");
+    assert!(g.entity(bram.id).is_ok());
+    assert!(g.entity(lies.id).is_ok());
+    assert!(matches!(g.entity(joop.id), Err(GraphError::NotFound { .. })));
+    let undone = g.undo_merge(p.id).expect("undo still possible");
+    assert_eq!(undone.merge.display_name, "Abraham");
+}
+
+#[test]
+fn merges_into_one_entity_undo_latest_first_and_linking_is_all_or_nothing() {
+    let f = fixture();
+    let g = &f.graph;
+    let m = memory(g, "Names", None, 1);
+    segment(g, m.id, "Opa and Grandpa Henk and Hendrik");
+    let henk = person(g, "Henk");
+    let opa = person(g, "Opa");
+    let hendrik = person(g, "Hendrik");
+    let first = g.propose_merge(henk.id, opa.id, 1.0).expect("p1");
+    let second = g.propose_merge(henk.id, hendrik.id, 1.0).expect("p2");
+    g.accept_merge(first.id).expect("a1");
+    g.accept_merge(second.id).expect("a2");
+    assert!(matches!(g.undo_merge(first.id), Err(GraphError::Conflict { .. })));
+    g.undo_merge(second.id).expect("u2");
+    g.undo_merge(first.id).expect("u1");
+    assert_eq!(g.entity(opa.id).expect("opa").id, opa.id);
+
+    let before = g.coverage().expect("coverage");
+    let new = NewEntity {
+        kind: EntityKind::Person,
+        display_name: "Grandpa Henk".into(),
+        aliases: vec![],
+        attributes: EntityAttributes::default(),
+        status: FactStatus::Confirmed,
+    };
+    assert!(matches!(
+        g.create_entity_linked(&new, &[m.id, 9_999]),
+        Err(GraphError::NotFound { .. })
+    ));
+    assert_eq!(g.coverage().expect("coverage"), before, "nothing half-written");
+    let (e, linked) = g.create_entity_linked(&new, &[m.id]).expect("linked");
+    assert_eq!(linked.len(), 1);
+    assert_eq!(linked[0].quote, "Grandpa Henk");
+    assert_eq!(linked[0].entity_id, e.id);
 }

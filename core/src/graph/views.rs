@@ -94,11 +94,11 @@ impl MemoryGraph {
     pub fn entity_view(&self, id: EntityId) -> Result<EntityView, GraphError> {
         self.db.read(|tx| {
             let entity = load_entity(tx, id)?;
-            let mentions = load_mentions_where(tx, "m.entity_id = ?1", entity.id)?;
+            let mentions = load_mentions_where(tx, "entity_id = ?1", entity.id)?;
             let memories = {
                 let mut stmt = tx.prepare_cached(&format!(
-                    "SELECT {MEMORY_COLUMNS} FROM memory WHERE id IN (SELECT s.memory_id FROM \
-                     mention m JOIN segment s ON s.id = m.segment_id WHERE m.entity_id = ?1) \
+                    "SELECT {MEMORY_COLUMNS} FROM memory WHERE id IN \
+                     (SELECT memory_id FROM mention WHERE entity_id = ?1) \
                      ORDER BY about_sort IS NULL, {TIMELINE_ORDER}"
                 ))?;
                 let rows = stmt.query_map([entity.id], memory_from_row)?;

@@ -68,7 +68,8 @@ impl KeyStore for FileKeyStore {
         }
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.read_all()?;
-        let mut new = Zeroizing::new(String::new());
+        // Sized up front: growing would leave copies of key text in freed memory.
+        let mut new = Zeroizing::new(String::with_capacity(old.len() + name.len() + 72));
         for line in old.lines() {
             if line.split_whitespace().next() != Some(name) && !line.trim().is_empty() {
                 new.push_str(line);
@@ -84,8 +85,14 @@ impl KeyStore for FileKeyStore {
             fs::create_dir_all(dir).map_err(|e| unavailable("cannot create key directory", &e))?;
         }
         let tmp = self.path.with_extension("tmp");
+        // A leftover (or planted) temp file must not lend us its permissions or a symlink.
+        match fs::remove_file(&tmp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(unavailable("cannot replace key file", &e)),
+        }
         let mut options = fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true).create_new(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
@@ -96,6 +103,12 @@ impl KeyStore for FileKeyStore {
             .and_then(|()| file.sync_all())
             .map_err(|e| unavailable("cannot write key file", &e))?;
         fs::rename(&tmp, &self.path).map_err(|e| unavailable("cannot replace key file", &e))?;
+        // Make the rename itself durable.
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(dir) = fs::File::open(dir) {
+                let _ = dir.sync_all();
+            }
+        }
         Ok(())
     }
 }
@@ -129,6 +142,21 @@ mod tests {
         ks.store("store", &SecretKey::generate().expect("rng")).expect("store");
         let mode = fs::metadata(ks.path()).expect("meta").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn leftover_world_readable_temp_file_does_not_leak_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("keys");
+        let tmp = path.with_extension("tmp");
+        fs::write(&tmp, "stale").expect("write");
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o644)).expect("chmod");
+        FileKeyStore::new(&path)
+            .store("store", &SecretKey::generate().expect("rng"))
+            .expect("store");
+        assert_eq!(fs::metadata(&path).expect("meta").permissions().mode() & 0o777, 0o600);
     }
 
     #[test]

@@ -113,14 +113,29 @@ impl Database {
         result
     }
 
-    /// Re-keys the database under `new_key` (the caller stores the new key in its key store
-    /// only after this succeeds). Idle readers are dropped: they hold the old key.
+    /// Re-keys the database under `new_key` and checkpoints, so no page under the old key is
+    /// left in the file. Idle readers are dropped: they hold the old key.
+    ///
+    /// Crash safety is the caller's: keep the new key in the key store under a pending name
+    /// before calling, promote it after, and on open try the pending key if the current fails.
     pub fn rekey(&mut self, new_key: SecretKey) -> Result<(), StoreError> {
         {
             let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
             let pragma =
                 zeroize::Zeroizing::new(format!("PRAGMA rekey = \"x'{}'\"", &*new_key.to_hex()));
             conn.execute_batch(&pragma)?;
+            // The re-encrypted pages sit in the WAL until a checkpoint; until then the main file
+            // still holds pages under the old key. Fold them in now.
+            let (busy, log, done): (i64, i64, i64) =
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            if busy != 0 || log != done {
+                return Err(StoreError::Sqlite {
+                    code: rusqlite::ErrorCode::DatabaseBusy,
+                    extended: 5,
+                });
+            }
         }
         self.readers.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.key = new_key;

@@ -68,7 +68,7 @@ CREATE INDEX entity_kind ON entity (kind, merged_into);
 CREATE INDEX entity_merged_into ON entity (merged_into);
 
 CREATE TABLE entity_alias (
-    id        INTEGER PRIMARY KEY,
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
     entity_id INTEGER NOT NULL REFERENCES entity (id) ON DELETE CASCADE,
     alias     TEXT NOT NULL,
     norm      TEXT NOT NULL,
@@ -77,22 +77,29 @@ CREATE TABLE entity_alias (
 CREATE INDEX entity_alias_norm ON entity_alias (norm);
 
 CREATE TABLE mention (
-    id            INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: merge undo logs name rows by id, so ids must never be reused.
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     entity_id     INTEGER NOT NULL REFERENCES entity (id) ON DELETE CASCADE,
     segment_id    INTEGER NOT NULL REFERENCES segment (id) ON DELETE CASCADE,
+    -- The segment's memory, kept here so a person's view reads one index, not every segment.
+    memory_id     INTEGER NOT NULL REFERENCES memory (id) ON DELETE CASCADE,
     -- Character (Unicode scalar) offsets into the segment's text: [char_start, char_end).
     char_start    INTEGER NOT NULL CHECK (char_start >= 0),
     char_end      INTEGER NOT NULL CHECK (char_end > char_start),
+    -- The words at the span. Corrections move the span with the words, so this never changes.
+    quote         TEXT NOT NULL,
     confidence    REAL NOT NULL CHECK (confidence BETWEEN 0.0 AND 1.0),
     status        TEXT NOT NULL CHECK (status IN ('inferred', 'confirmed')),
     created_at_ms INTEGER NOT NULL
 );
--- Covering: the person view reads mentions without touching the mention table.
-CREATE INDEX mention_entity ON mention (entity_id, segment_id, char_start, char_end, confidence, status);
+-- Covering, in view order: the person view reads a person's mentions from this index alone.
+CREATE INDEX mention_entity ON mention
+    (entity_id, memory_id, segment_id, char_start, char_end, confidence, status, quote);
 CREATE INDEX mention_segment ON mention (segment_id);
+CREATE INDEX mention_memory ON mention (memory_id);
 
 CREATE TABLE relation (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     subject_id    INTEGER NOT NULL REFERENCES entity (id) ON DELETE CASCADE,
     object_id     INTEGER NOT NULL REFERENCES entity (id) ON DELETE CASCADE,
     kind          TEXT NOT NULL,
@@ -111,7 +118,7 @@ CREATE INDEX relation_object ON relation (object_id);
 CREATE INDEX relation_segment ON relation (segment_id);
 
 CREATE TABLE media (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     kind            TEXT NOT NULL CHECK (kind IN ('photo', 'video')),
     path            TEXT NOT NULL,
     content_hash    TEXT NOT NULL,
