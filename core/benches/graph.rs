@@ -295,7 +295,8 @@ fn main() {
     let mut search_with = |words: usize| -> Vec<Duration> {
         (0..SAMPLES)
             .map(|_| {
-                let q: Vec<&str> = (0..words).map(|_| vocab[rng.below(vocab.len())].as_str()).collect();
+                let q: Vec<&str> =
+                    (0..words).map(|_| vocab[rng.below(vocab.len())].as_str()).collect();
                 let t = Instant::now();
                 graph.search(&q.join(" "), 20).expect("search");
                 t.elapsed()

@@ -207,13 +207,19 @@ impl MemoryGraph {
                 .optional()?,
             )
         })?;
+        // Rank first, on the index alone; read texts and build highlights for the top hits only.
+        let join_segment =
+            if substrings.is_empty() { "" } else { "JOIN segment s ON s.id = segment_fts.rowid" };
         let sql = format!(
-            "SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, \
-             highlight(segment_fts, 0, char(0xFDD0), char(0xFDD1)), bm25(segment_fts) AS rank \
-             FROM segment_fts JOIN segment s ON s.id = segment_fts.rowid \
-             JOIN memory m ON m.id = s.memory_id \
-             WHERE segment_fts MATCH ?1 AND segment_fts.rowid >= {} {substring_sql} \
-             ORDER BY rank LIMIT ?2",
+            "WITH top AS (SELECT segment_fts.rowid AS id, bm25(segment_fts) AS score \
+                 FROM segment_fts {join_segment} \
+                 WHERE segment_fts MATCH ?1 AND segment_fts.rowid >= {} {substring_sql} \
+                 ORDER BY score LIMIT ?2) \
+             SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, \
+                 highlight(segment_fts, 0, char(0xFDD0), char(0xFDD1)), top.score \
+             FROM top JOIN segment_fts ON segment_fts.rowid = top.id \
+             JOIN segment s ON s.id = top.id JOIN memory m ON m.id = s.memory_id \
+             WHERE segment_fts MATCH ?1 ORDER BY top.score",
             oldest_ranked.unwrap_or(i64::MIN)
         );
         self.run_search(&sql, Some(fts_query.to_owned()), substrings, limit)
