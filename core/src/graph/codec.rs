@@ -175,7 +175,7 @@ pub(crate) fn check_text(text: &str, field: &str, max_chars: usize) -> Result<()
     if text.contains('\0') {
         return Err(GraphError::invalid(format!("{field} contains a NUL character")));
     }
-    // Noncharacters: never in interchanged text, and search uses two of them as markers.
+    // Noncharacters: never in interchanged text; reserved for internal markers.
     if text.chars().any(|c| ('\u{FDD0}'..='\u{FDEF}').contains(&c)) {
         return Err(GraphError::invalid(format!("{field} contains a Unicode noncharacter")));
     }

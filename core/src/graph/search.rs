@@ -18,8 +18,6 @@ const MAX_TERMS: usize = 16;
 const SNIPPET_CHARS: usize = 160;
 /// At most this many matching segments (the newest) are ranked by BM25.
 const RANKED_MATCHES: u32 = 400;
-const MARK_OPEN: char = '\u{FDD0}';
-const MARK_CLOSE: char = '\u{FDD1}';
 
 /// One matching segment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,7 +44,10 @@ pub struct TextRange {
 /// A query split into FTS5 terms and substring terms.
 #[derive(Debug, Default, PartialEq)]
 struct QueryPlan {
+    /// Quoted FTS5 terms.
     fts: Vec<String>,
+    /// The same words folded (lowercase, no diacritics), for highlighting.
+    folded: Vec<String>,
     substrings: Vec<String>,
 }
 
@@ -71,6 +72,7 @@ fn plan_query(query: &str) -> QueryPlan {
             plan.substrings.push(std::mem::take(word));
         } else {
             plan.fts.push(format!("\"{}\"", word.replace('"', "")));
+            plan.folded.push(fold(word));
             word.clear();
         }
     };
@@ -86,23 +88,45 @@ fn plan_query(query: &str) -> QueryPlan {
     }
     flush(&mut word, &mut plan);
     plan.fts.dedup();
+    plan.folded.dedup();
     plan.substrings.dedup();
     plan.fts.truncate(MAX_TERMS);
     plan.substrings.truncate(MAX_TERMS);
     plan
 }
 
-/// Strips the highlight markers from FTS5's `highlight()` output, returning the ranges.
-fn parse_highlighted(marked: &str) -> Vec<(u32, u32)> {
+/// A word as the unicode61 tokenizer with `remove_diacritics 2` sees it: lowercase, with
+/// combining marks removed after canonical decomposition.
+fn fold(word: &str) -> String {
+    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+    word.nfd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
+}
+
+/// Character ranges of the words in `text` whose folded form is one of `terms`.
+fn word_ranges(text: &str, terms: &[String]) -> Vec<(u32, u32)> {
+    use unicode_normalization::char::is_combining_mark;
     let mut ranges = Vec::new();
-    let (mut pos, mut open) = (0u32, None);
-    for c in marked.chars() {
-        match c {
-            MARK_OPEN => open = Some(pos),
-            MARK_CLOSE => ranges.extend(open.take().map(|s| (s, pos))),
-            _ => pos += 1,
+    let mut word = String::new();
+    let mut start = 0u32;
+    let mut pos = 0u32;
+    let mut close = |word: &mut String, start: u32, end: u32| {
+        if !word.is_empty() && terms.contains(&fold(word)) {
+            ranges.push((start, end));
         }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() || (is_combining_mark(c) && !word.is_empty()) {
+            if word.is_empty() {
+                start = pos;
+            }
+            word.push(c);
+        } else {
+            close(&mut word, start, pos);
+        }
+        pos += 1;
     }
+    close(&mut word, start, pos);
     ranges
 }
 
@@ -170,19 +194,19 @@ impl MemoryGraph {
             .collect();
         if plan.fts.is_empty() {
             let sql = format!(
-                "SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, NULL, 0.0 \
+                "SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, 0.0 \
                  FROM segment s JOIN memory m ON m.id = s.memory_id WHERE ?1 IS NULL {substring_sql} \
                  ORDER BY m.told_at_ms DESC, s.id LIMIT ?2"
             );
-            return self.run_search(&sql, None, &plan.substrings, limit);
+            return self.run_search(&sql, None, &plan.substrings, &[], limit);
         }
         let all_words = plan.fts.join(" ");
-        let hits = self.rank_and_run(&all_words, &substring_sql, &plan.substrings, limit)?;
+        let hits = self.rank_and_run(&all_words, &substring_sql, &plan, limit)?;
         if !hits.is_empty() || plan.fts.len() < 2 {
             return Ok(hits);
         }
         // No segment holds every word: rank segments holding any of them.
-        self.rank_and_run(&plan.fts.join(" OR "), &substring_sql, &plan.substrings, limit)
+        self.rank_and_run(&plan.fts.join(" OR "), &substring_sql, &plan, limit)
     }
 
     /// BM25 costs time in proportion to the matches it ranks: fine for the words people search
@@ -192,9 +216,10 @@ impl MemoryGraph {
         &self,
         fts_query: &str,
         substring_sql: &str,
-        substrings: &[String],
+        plan: &QueryPlan,
         limit: u32,
     ) -> Result<Vec<SearchHit>, GraphError> {
+        let substrings = &plan.substrings;
         // The rowid of the RANKED_MATCHES-th newest match, if there are that many.
         let oldest_ranked: Option<i64> = self.db.read(|tx| {
             Ok::<_, GraphError>(
@@ -207,7 +232,7 @@ impl MemoryGraph {
                 .optional()?,
             )
         })?;
-        // Rank first, on the index alone; read texts and build highlights for the top hits only.
+        // Rank on the index alone; read texts for the top hits only.
         let join_segment =
             if substrings.is_empty() { "" } else { "JOIN segment s ON s.id = segment_fts.rowid" };
         let sql = format!(
@@ -215,14 +240,12 @@ impl MemoryGraph {
                  FROM segment_fts {join_segment} \
                  WHERE segment_fts MATCH ?1 AND segment_fts.rowid >= {} {substring_sql} \
                  ORDER BY score LIMIT ?2) \
-             SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, \
-                 highlight(segment_fts, 0, char(0xFDD0), char(0xFDD1)), top.score \
-             FROM top JOIN segment_fts ON segment_fts.rowid = top.id \
-             JOIN segment s ON s.id = top.id JOIN memory m ON m.id = s.memory_id \
-             WHERE segment_fts MATCH ?1 ORDER BY top.score",
+             SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, top.score \
+             FROM top JOIN segment s ON s.id = top.id JOIN memory m ON m.id = s.memory_id \
+             ORDER BY top.score",
             oldest_ranked.unwrap_or(i64::MIN)
         );
-        self.run_search(&sql, Some(fts_query.to_owned()), substrings, limit)
+        self.run_search(&sql, Some(fts_query.to_owned()), substrings, &plan.folded, limit)
     }
 
     fn run_search(
@@ -230,6 +253,7 @@ impl MemoryGraph {
         sql: &str,
         fts_query: Option<String>,
         substrings: &[String],
+        folded: &[String],
         limit: u32,
     ) -> Result<Vec<SearchHit>, GraphError> {
         self.db.read(|tx| {
@@ -243,14 +267,13 @@ impl MemoryGraph {
                     r.get::<_, String>(2)?,
                     r.get::<_, i64>(3)?,
                     r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, f64>(6)?,
+                    r.get::<_, f64>(5)?,
                 ))
             })?;
             let mut hits = Vec::new();
             for row in rows {
-                let (segment_id, memory_id, memory_title, start_ms, text, marked, rank) = row?;
-                let mut ranges = marked.as_deref().map(parse_highlighted).unwrap_or_default();
+                let (segment_id, memory_id, memory_title, start_ms, text, rank) = row?;
+                let mut ranges = word_ranges(&text, folded);
                 for needle in substrings {
                     ranges.extend(substring_ranges(&text, needle));
                 }
@@ -304,10 +327,14 @@ mod tests {
     }
 
     #[test]
-    fn highlights_parse_to_character_offsets() {
-        let marked =
-            format!("we met in {MARK_OPEN}Zürich{MARK_CLOSE} and {MARK_OPEN}北京{MARK_CLOSE}");
-        assert_eq!(parse_highlighted(&marked), vec![(10, 16), (21, 23)]);
+    fn words_fold_like_the_tokenizer_and_highlight_by_character() {
+        assert_eq!(fold("ZÜRICH"), "zurich");
+        assert_eq!(fold("Zoë"), "zoe");
+        assert_eq!(fold("José"), "jose");
+        // Decomposed input (e + combining acute) folds the same way.
+        let text = "we met Jose\u{301} in Zürich, not zurichsee";
+        let terms = vec![fold("jose"), fold("zurich")];
+        assert_eq!(word_ranges(text, &terms), vec![(7, 12), (16, 22)]);
     }
 
     #[test]
