@@ -17,7 +17,7 @@ const MAX_TERMS: usize = 16;
 /// Snippet length, in characters, before ellipses.
 const SNIPPET_CHARS: usize = 160;
 /// At most this many matching segments (the newest) are ranked by BM25.
-const RANKED_MATCHES: u32 = 400;
+const RANKED_MATCHES: u32 = 300;
 
 /// One matching segment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -179,7 +179,8 @@ fn snippet(text: &str, mut highlights: Vec<(u32, u32)>) -> (String, Vec<(u32, u3
 }
 
 impl MemoryGraph {
-    /// Segments matching every word of `query`, best first.
+    /// Segments matching every word of `query`, best first; if none has every word, segments
+    /// with any of them.
     pub fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>, GraphError> {
         if query.chars().count() > MAX_QUERY_CHARS {
             return Err(GraphError::invalid("search query is too long"));
@@ -189,111 +190,106 @@ impl MemoryGraph {
             return Ok(Vec::new());
         }
         let limit = limit.clamp(1, 1000);
-        let substring_sql: String = (0..plan.substrings.len())
-            .map(|i| format!(" AND instr(s.text, ?{}) > 0", i + 3))
-            .collect();
-        if plan.fts.is_empty() {
-            let sql = format!(
-                "SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, 0.0 \
-                 FROM segment s JOIN memory m ON m.id = s.memory_id WHERE ?1 IS NULL {substring_sql} \
-                 ORDER BY m.told_at_ms DESC, s.id LIMIT ?2"
-            );
-            return self.run_search(&sql, None, &plan.substrings, &[], limit);
-        }
-        let all_words = plan.fts.join(" ");
-        let hits = self.rank_and_run(&all_words, &substring_sql, &plan, limit)?;
-        if !hits.is_empty() || plan.fts.len() < 2 {
-            return Ok(hits);
-        }
-        // No segment holds every word: rank segments holding any of them.
-        self.rank_and_run(&plan.fts.join(" OR "), &substring_sql, &plan, limit)
-    }
-
-    /// BM25 costs time in proportion to the matches it ranks: fine for the words people search
-    /// for, slow for words in a large share of all segments ("the", "mum"). So at most the
-    /// newest [`RANKED_MATCHES`] matches are ranked: relevance among recent memories.
-    fn rank_and_run(
-        &self,
-        fts_query: &str,
-        substring_sql: &str,
-        plan: &QueryPlan,
-        limit: u32,
-    ) -> Result<Vec<SearchHit>, GraphError> {
-        let substrings = &plan.substrings;
-        // The rowid of the RANKED_MATCHES-th newest match, if there are that many.
-        let oldest_ranked: Option<i64> = self.db.read(|tx| {
-            Ok::<_, GraphError>(
-                tx.query_row(
-                    "SELECT rowid FROM segment_fts WHERE segment_fts MATCH ?1 \
-                     ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
-                    params![fts_query, RANKED_MATCHES - 1],
-                    |r| r.get(0),
-                )
-                .optional()?,
-            )
-        })?;
-        // Rank on the index alone; read texts for the top hits only.
-        let join_segment =
-            if substrings.is_empty() { "" } else { "JOIN segment s ON s.id = segment_fts.rowid" };
-        let sql = format!(
-            "WITH top AS (SELECT segment_fts.rowid AS id, bm25(segment_fts) AS score \
-                 FROM segment_fts {join_segment} \
-                 WHERE segment_fts MATCH ?1 AND segment_fts.rowid >= {} {substring_sql} \
-                 ORDER BY score LIMIT ?2) \
-             SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, top.score \
-             FROM top JOIN segment s ON s.id = top.id JOIN memory m ON m.id = s.memory_id \
-             ORDER BY top.score",
-            oldest_ranked.unwrap_or(i64::MIN)
-        );
-        self.run_search(&sql, Some(fts_query.to_owned()), substrings, &plan.folded, limit)
-    }
-
-    fn run_search(
-        &self,
-        sql: &str,
-        fts_query: Option<String>,
-        substrings: &[String],
-        folded: &[String],
-        limit: u32,
-    ) -> Result<Vec<SearchHit>, GraphError> {
         self.db.read(|tx| {
-            let mut stmt = tx.prepare_cached(sql)?;
-            let mut params: Vec<&dyn rusqlite::ToSql> = vec![&fts_query, &limit];
-            params.extend(substrings.iter().map(|s| s as &dyn rusqlite::ToSql));
-            let rows = stmt.query_map(params.as_slice(), |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, f64>(5)?,
-                ))
-            })?;
-            let mut hits = Vec::new();
-            for row in rows {
-                let (segment_id, memory_id, memory_title, start_ms, text, rank) = row?;
-                let mut ranges = word_ranges(&text, folded);
-                for needle in substrings {
-                    ranges.extend(substring_ranges(&text, needle));
-                }
-                let (snippet, highlights) = snippet(&text, ranges);
-                hits.push(SearchHit {
-                    segment_id,
-                    memory_id,
-                    memory_title,
-                    start_ms,
-                    snippet,
-                    highlights: highlights
-                        .into_iter()
-                        .map(|(start, end)| TextRange { start, end })
-                        .collect(),
-                    score: -rank,
-                });
+            if plan.fts.is_empty() {
+                let sql = format!(
+                    "SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, 0.0 \
+                     FROM segment s JOIN memory m ON m.id = s.memory_id \
+                     WHERE true {} ORDER BY m.told_at_ms DESC, s.id LIMIT ?1",
+                    substring_conditions(plan.substrings.len(), 2)
+                );
+                return collect_hits(tx, &sql, &[&limit], &plan);
             }
-            Ok(hits)
+            let hits = rank_and_collect(tx, &plan.fts.join(" "), limit, &plan)?;
+            if !hits.is_empty() || plan.fts.len() < 2 {
+                return Ok(hits);
+            }
+            // No segment holds every word: rank segments holding any of them.
+            rank_and_collect(tx, &plan.fts.join(" OR "), limit, &plan)
         })
     }
+}
+
+/// `AND instr(s.text, ?first) > 0 AND …` for `count` substring terms.
+fn substring_conditions(count: usize, first: usize) -> String {
+    (0..count).map(|i| format!(" AND instr(s.text, ?{}) > 0", first + i)).collect()
+}
+
+/// Runs a hit query (substring terms bound after `params`) and makes hits with snippets.
+fn collect_hits(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+    plan: &QueryPlan,
+) -> Result<Vec<SearchHit>, GraphError> {
+    let mut all: Vec<&dyn rusqlite::ToSql> = params.to_vec();
+    all.extend(plan.substrings.iter().map(|s| s as &dyn rusqlite::ToSql));
+    let mut stmt = tx.prepare_cached(sql)?;
+    let rows = stmt.query_map(all.as_slice(), |r| {
+        Ok((
+            r.get::<_, SegmentId>(0)?,
+            r.get::<_, MemoryId>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, f64>(5)?,
+        ))
+    })?;
+    let mut hits = Vec::new();
+    for row in rows {
+        let (segment_id, memory_id, memory_title, start_ms, text, rank) = row?;
+        let mut ranges = word_ranges(&text, &plan.folded);
+        for needle in &plan.substrings {
+            ranges.extend(substring_ranges(&text, needle));
+        }
+        let (snippet, highlights) = snippet(&text, ranges);
+        hits.push(SearchHit {
+            segment_id,
+            memory_id,
+            memory_title,
+            start_ms,
+            snippet,
+            highlights: highlights
+                .into_iter()
+                .map(|(start, end)| TextRange { start, end })
+                .collect(),
+            score: -rank,
+        });
+    }
+    Ok(hits)
+}
+
+/// BM25 costs time in proportion to the matches it ranks: fine for the words people search for,
+/// slow for words in a large share of all segments ("the", "mum"). So at most the newest
+/// [`RANKED_MATCHES`] matches are ranked: relevance among recent memories, at bounded cost.
+/// Ranking reads only the index; texts are read for the top hits alone.
+fn rank_and_collect(
+    tx: &rusqlite::Transaction<'_>,
+    fts_query: &str,
+    limit: u32,
+    plan: &QueryPlan,
+) -> Result<Vec<SearchHit>, GraphError> {
+    let floor: i64 = tx
+        .prepare_cached(
+            "SELECT rowid FROM segment_fts WHERE segment_fts MATCH ?1 \
+             ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+        )?
+        .query_row(params![fts_query, RANKED_MATCHES - 1], |r| r.get(0))
+        .optional()?
+        .unwrap_or(i64::MIN);
+    let join_segment =
+        if plan.substrings.is_empty() { "" } else { "JOIN segment s ON s.id = segment_fts.rowid" };
+    let sql = format!(
+        "WITH top AS (SELECT segment_fts.rowid AS id, bm25(segment_fts) AS score \
+             FROM segment_fts {join_segment} \
+             WHERE segment_fts MATCH ?1 AND segment_fts.rowid >= ?3 {} \
+             ORDER BY score LIMIT ?2) \
+         SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, top.score \
+         FROM top JOIN segment s ON s.id = top.id JOIN memory m ON m.id = s.memory_id \
+         ORDER BY top.score",
+        substring_conditions(plan.substrings.len(), 4)
+    );
+    collect_hits(tx, &sql, &[&fts_query, &limit, &floor], plan)
 }
 
 #[cfg(test)]
