@@ -17,7 +17,7 @@ const MAX_TERMS: usize = 16;
 /// Snippet length, in characters, before ellipses.
 const SNIPPET_CHARS: usize = 160;
 /// At most this many matching segments (the newest) are ranked by BM25.
-const RANKED_MATCHES: u32 = 300;
+const RANKED_MATCHES: u32 = 128;
 
 /// One matching segment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
