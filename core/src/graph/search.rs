@@ -7,7 +7,7 @@
 
 use super::model::{MemoryId, SegmentId};
 use super::{GraphError, MemoryGraph};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 /// Longest accepted query, in characters.
@@ -16,7 +16,9 @@ const MAX_QUERY_CHARS: usize = 500;
 const MAX_TERMS: usize = 16;
 /// Snippet length, in characters, before ellipses.
 const SNIPPET_CHARS: usize = 160;
-/// At most this many matching segments (the newest) are ranked by BM25.
+/// Matches sampled (newest first) to estimate how common a word is.
+const DF_SAMPLE: u32 = 256;
+/// At most this many matching segments (the newest) are ranked.
 const RANKED_MATCHES: u32 = 128;
 
 /// One matching segment.
@@ -193,19 +195,20 @@ impl MemoryGraph {
         self.db.read(|tx| {
             if plan.fts.is_empty() {
                 let sql = format!(
-                    "SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, 0.0 \
+                    "SELECT s.id, s.memory_id, m.title, s.start_ms, s.text \
                      FROM segment s JOIN memory m ON m.id = s.memory_id \
                      WHERE true {} ORDER BY m.told_at_ms DESC, s.id LIMIT ?1",
                     substring_conditions(plan.substrings.len(), 2)
                 );
-                return collect_hits(tx, &sql, &[&limit], &plan);
+                let rows = candidate_rows(tx, &sql, &[&limit], &plan)?;
+                return Ok(rows.into_iter().map(|row| row.into_hit(&plan, 0.0)).collect());
             }
-            let hits = rank_and_collect(tx, &plan.fts.join(" "), limit, &plan)?;
+            let hits = rank_candidates(tx, &plan.fts.join(" "), limit, &plan)?;
             if !hits.is_empty() || plan.fts.len() < 2 {
                 return Ok(hits);
             }
             // No segment holds every word: rank segments holding any of them.
-            rank_and_collect(tx, &plan.fts.join(" OR "), limit, &plan)
+            rank_candidates(tx, &plan.fts.join(" OR "), limit, &plan)
         })
     }
 }
@@ -215,81 +218,174 @@ fn substring_conditions(count: usize, first: usize) -> String {
     (0..count).map(|i| format!(" AND instr(s.text, ?{}) > 0", first + i)).collect()
 }
 
-/// Runs a hit query (substring terms bound after `params`) and makes hits with snippets.
-fn collect_hits(
-    tx: &rusqlite::Transaction<'_>,
-    sql: &str,
-    params: &[&dyn rusqlite::ToSql],
-    plan: &QueryPlan,
-) -> Result<Vec<SearchHit>, GraphError> {
-    let mut all: Vec<&dyn rusqlite::ToSql> = params.to_vec();
-    all.extend(plan.substrings.iter().map(|s| s as &dyn rusqlite::ToSql));
-    let mut stmt = tx.prepare_cached(sql)?;
-    let rows = stmt.query_map(all.as_slice(), |r| {
-        Ok((
-            r.get::<_, SegmentId>(0)?,
-            r.get::<_, MemoryId>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, i64>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, f64>(5)?,
-        ))
-    })?;
-    let mut hits = Vec::new();
-    for row in rows {
-        let (segment_id, memory_id, memory_title, start_ms, text, rank) = row?;
-        let mut ranges = word_ranges(&text, &plan.folded);
+/// A matching segment before scoring.
+struct CandidateRow {
+    segment_id: SegmentId,
+    memory_id: MemoryId,
+    memory_title: String,
+    start_ms: i64,
+    text: String,
+}
+
+impl CandidateRow {
+    fn into_hit(self, plan: &QueryPlan, score: f64) -> SearchHit {
+        let mut ranges = word_ranges(&self.text, &plan.folded);
         for needle in &plan.substrings {
-            ranges.extend(substring_ranges(&text, needle));
+            ranges.extend(substring_ranges(&self.text, needle));
         }
-        let (snippet, highlights) = snippet(&text, ranges);
-        hits.push(SearchHit {
-            segment_id,
-            memory_id,
-            memory_title,
-            start_ms,
+        let (snippet, highlights) = snippet(&self.text, ranges);
+        SearchHit {
+            segment_id: self.segment_id,
+            memory_id: self.memory_id,
+            memory_title: self.memory_title,
+            start_ms: self.start_ms,
             snippet,
             highlights: highlights
                 .into_iter()
                 .map(|(start, end)| TextRange { start, end })
                 .collect(),
-            score: -rank,
-        });
+            score,
+        }
     }
-    Ok(hits)
 }
 
-/// BM25 costs time in proportion to the matches it ranks: fine for the words people search for,
-/// slow for words in a large share of all segments ("the", "mum"). So at most the newest
-/// [`RANKED_MATCHES`] matches are ranked: relevance among recent memories, at bounded cost.
-/// Ranking reads only the index; texts are read for the top hits alone.
-fn rank_and_collect(
+/// Runs a candidate query (substring terms bound after `params`).
+fn candidate_rows(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+    plan: &QueryPlan,
+) -> Result<Vec<CandidateRow>, GraphError> {
+    let mut all: Vec<&dyn rusqlite::ToSql> = params.to_vec();
+    all.extend(plan.substrings.iter().map(|s| s as &dyn rusqlite::ToSql));
+    let mut stmt = tx.prepare_cached(sql)?;
+    let rows = stmt.query_map(all.as_slice(), |r| {
+        Ok(CandidateRow {
+            segment_id: r.get(0)?,
+            memory_id: r.get(1)?,
+            memory_title: r.get(2)?,
+            start_ms: r.get(3)?,
+            text: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Ranks the newest matches of `fts_query` with BM25, computed here rather than by FTS5.
+///
+/// FTS5's `bm25()` first counts every document holding each query word (for its IDF) and then
+/// looks up each ranked document's length: for a word in half of 200,000 segments that is tens
+/// of milliseconds, whatever the LIMIT. Here the candidates are the newest [`RANKED_MATCHES`]
+/// matches (FTS5 walks its doclist newest-first and stops), each word's document frequency is
+/// counted or estimated at bounded cost ([`document_frequency`]), and term frequencies and
+/// lengths come from the candidates' own words. Rare words are ranked over all their matches.
+fn rank_candidates(
     tx: &rusqlite::Transaction<'_>,
     fts_query: &str,
     limit: u32,
     plan: &QueryPlan,
 ) -> Result<Vec<SearchHit>, GraphError> {
-    let floor: i64 = tx
+    let candidates = RANKED_MATCHES.max(limit);
+    let sql = format!(
+        "SELECT s.id, s.memory_id, m.title, s.start_ms, s.text \
+         FROM segment s JOIN memory m ON m.id = s.memory_id \
+         WHERE s.id IN (SELECT rowid FROM segment_fts WHERE segment_fts MATCH ?1 \
+                        ORDER BY rowid DESC LIMIT ?2) {}",
+        substring_conditions(plan.substrings.len(), 3)
+    );
+    let rows = candidate_rows(tx, &sql, &[&fts_query, &candidates], plan)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (first, last): (i64, i64) =
+        // Two subqueries: SQLite answers a lone min() or max() from the b-tree, not both at once.
+        tx.query_row("SELECT (SELECT coalesce(min(id), 0) FROM segment), (SELECT coalesce(max(id), 0) FROM segment)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let total = (last - first + 1).max(1) as f64;
+    let mut idf = Vec::with_capacity(plan.fts.len());
+    for term in &plan.fts {
+        let docs = document_frequency(tx, term, first, last)?;
+        // FTS5's own IDF, floored the same way.
+        idf.push(((total - docs + 0.5) / (docs + 0.5)).ln().max(1e-6));
+    }
+    let stats: Vec<(Vec<u32>, u32)> =
+        rows.iter().map(|row| term_stats(&row.text, &plan.folded)).collect();
+    let mean_len = stats.iter().map(|(_, len)| f64::from(*len)).sum::<f64>() / stats.len() as f64;
+    let (k1, b) = (1.2, 0.75);
+    let mut scored: Vec<(f64, CandidateRow)> = rows
+        .into_iter()
+        .zip(&stats)
+        .map(|(row, (tfs, len))| {
+            let norm = k1 * (1.0 - b + b * f64::from(*len) / mean_len.max(1.0));
+            let score = tfs
+                .iter()
+                .zip(&idf)
+                .map(|(&tf, idf)| idf * f64::from(tf) * (k1 + 1.0) / (f64::from(tf) + norm))
+                .sum();
+            (score, row)
+        })
+        .collect();
+    // Best first; among equals, the newest.
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.segment_id.cmp(&a.1.segment_id)));
+    scored.truncate(limit as usize);
+    Ok(scored.into_iter().map(|(score, row)| row.into_hit(plan, score)).collect())
+}
+
+/// How many segments hold `term` (a quoted FTS5 term): counted when it is rare, estimated from
+/// the density of its newest [`DF_SAMPLE`] matches when it is common. Counting a common word
+/// exactly means walking its whole doclist, which is the cost this ranking exists to avoid.
+fn document_frequency(
+    tx: &rusqlite::Transaction<'_>,
+    term: &str,
+    first: i64,
+    last: i64,
+) -> Result<f64, GraphError> {
+    let sample_edge: Option<i64> = tx
         .prepare_cached(
             "SELECT rowid FROM segment_fts WHERE segment_fts MATCH ?1 \
              ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
         )?
-        .query_row(params![fts_query, RANKED_MATCHES - 1], |r| r.get(0))
-        .optional()?
-        .unwrap_or(i64::MIN);
-    let join_segment =
-        if plan.substrings.is_empty() { "" } else { "JOIN segment s ON s.id = segment_fts.rowid" };
-    let sql = format!(
-        "WITH top AS (SELECT segment_fts.rowid AS id, bm25(segment_fts) AS score \
-             FROM segment_fts {join_segment} \
-             WHERE segment_fts MATCH ?1 AND segment_fts.rowid >= ?3 {} \
-             ORDER BY score LIMIT ?2) \
-         SELECT s.id, s.memory_id, m.title, s.start_ms, s.text, top.score \
-         FROM top JOIN segment s ON s.id = top.id JOIN memory m ON m.id = s.memory_id \
-         ORDER BY top.score",
-        substring_conditions(plan.substrings.len(), 4)
-    );
-    collect_hits(tx, &sql, &[&fts_query, &limit, &floor], plan)
+        .query_row(rusqlite::params![term, DF_SAMPLE - 1], |r| r.get(0))
+        .optional()?;
+    Ok(match sample_edge {
+        Some(edge) => {
+            let span = (last - edge + 1).max(1) as f64;
+            f64::from(DF_SAMPLE) * (last - first + 1) as f64 / span
+        }
+        None => tx
+            .prepare_cached("SELECT count(*) FROM segment_fts WHERE segment_fts MATCH ?1")?
+            .query_row([term], |r| r.get::<_, i64>(0))? as f64,
+    })
+}
+
+/// Occurrences of each folded term in `text`, and its length in words.
+fn term_stats(text: &str, terms: &[String]) -> (Vec<u32>, u32) {
+    use unicode_normalization::char::is_combining_mark;
+    let mut counts = vec![0u32; terms.len()];
+    let mut words = 0u32;
+    let mut word = String::new();
+    let mut close = |word: &mut String| {
+        if !word.is_empty() {
+            words += 1;
+            let folded = fold(word);
+            for (count, term) in counts.iter_mut().zip(terms) {
+                if *term == folded {
+                    *count += 1;
+                }
+            }
+            word.clear();
+        }
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() || (is_combining_mark(c) && !word.is_empty()) {
+            word.push(c);
+        } else {
+            close(&mut word);
+        }
+    }
+    close(&mut word);
+    (counts, words)
 }
 
 #[cfg(test)]
