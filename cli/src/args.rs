@@ -1,6 +1,7 @@
 //! Command-line shape.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+use heirloom_core::graph::{EntityKind, MergeState};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -94,14 +95,15 @@ pub enum Command {
     Coverage,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum KindArg {
-    Person,
-    Place,
-    Period,
-    Event,
-    Emotion,
-    Topic,
+/// Parses an entity kind (person, place, period, event, emotion, topic).
+fn entity_kind(text: &str) -> Result<EntityKind, String> {
+    EntityKind::parse(text)
+        .ok_or_else(|| "expected person, place, period, event, emotion or topic".into())
+}
+
+/// Parses a merge state (proposed, accepted, rejected, undone).
+fn merge_state(text: &str) -> Result<MergeState, String> {
+    MergeState::parse(text).ok_or_else(|| "expected proposed, accepted, rejected or undone".into())
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,8 +111,8 @@ pub enum PersonCommand {
     /// Add a person (or another kind of entity).
     Add {
         name: String,
-        #[arg(long, value_enum, default_value = "person")]
-        kind: KindArg,
+        #[arg(long, value_parser = entity_kind, default_value = "person")]
+        kind: EntityKind,
         /// Relation to the owner, e.g. grandmother.
         #[arg(long)]
         relation: Option<String>,
@@ -130,8 +132,8 @@ pub enum PersonCommand {
     },
     /// List entities.
     List {
-        #[arg(long, value_enum)]
-        kind: Option<KindArg>,
+        #[arg(long, value_parser = entity_kind)]
+        kind: Option<EntityKind>,
         /// Names or aliases starting with this.
         #[arg(long)]
         name: Option<String>,
@@ -149,14 +151,6 @@ pub enum PersonCommand {
     },
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum StateArg {
-    Proposed,
-    Accepted,
-    Rejected,
-    Undone,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum MergeCommand {
     /// Propose folding MERGE into KEEP.
@@ -168,8 +162,8 @@ pub enum MergeCommand {
     },
     /// List proposals.
     List {
-        #[arg(long, value_enum)]
-        state: Option<StateArg>,
+        #[arg(long, value_parser = merge_state)]
+        state: Option<MergeState>,
     },
     /// Accept a proposal.
     Accept { id: i64 },

@@ -1,6 +1,6 @@
 //! Each subcommand: call the core, then print.
 
-use crate::args::{Cli, Command, KindArg, MergeCommand, PersonCommand, StateArg};
+use crate::args::{Cli, Command, MergeCommand, PersonCommand};
 use crate::output::{CliError, Output};
 use crate::paths;
 use heirloom_core::graph::*;
@@ -17,26 +17,6 @@ fn open(cli: &Cli) -> Result<MemoryGraph, CliError> {
 fn parse_when(text: Option<&str>) -> Result<Option<AboutWhen>, CliError> {
     text.map(|t| t.parse::<AboutWhen>().map_err(|e| CliError::Usage(format!("--when: {e}"))))
         .transpose()
-}
-
-fn kind(k: KindArg) -> EntityKind {
-    match k {
-        KindArg::Person => EntityKind::Person,
-        KindArg::Place => EntityKind::Place,
-        KindArg::Period => EntityKind::Period,
-        KindArg::Event => EntityKind::Event,
-        KindArg::Emotion => EntityKind::Emotion,
-        KindArg::Topic => EntityKind::Topic,
-    }
-}
-
-fn state(s: StateArg) -> MergeState {
-    match s {
-        StateArg::Proposed => MergeState::Proposed,
-        StateArg::Accepted => MergeState::Accepted,
-        StateArg::Rejected => MergeState::Rejected,
-        StateArg::Undone => MergeState::Undone,
-    }
 }
 
 fn when(m: &Memory) -> String {
@@ -303,7 +283,7 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
                 MergeCommand::Propose { keep, merge, score } => {
                     vec![graph.propose_merge(*keep, *merge, *score)?]
                 }
-                MergeCommand::List { state: s } => graph.merge_proposals(s.map(state))?,
+                MergeCommand::List { state: s } => graph.merge_proposals(*s)?,
                 MergeCommand::Accept { id } => vec![graph.accept_merge(*id)?],
                 MergeCommand::Reject { id } => vec![graph.reject_merge(*id)?],
                 MergeCommand::Undo { id } => vec![graph.undo_merge(*id)?],
@@ -361,7 +341,7 @@ fn person(
         } => {
             let (entity, linked) = graph.create_entity_linked(
                 &NewEntity {
-                    kind: kind(*k),
+                    kind: *k,
                     display_name: display.clone(),
                     aliases: aliases.clone(),
                     attributes: EntityAttributes {
@@ -380,8 +360,7 @@ fn person(
             });
         }
         PersonCommand::List { kind: k, name: filter } => {
-            let list =
-                graph.list_entities(&EntityQuery { kind: k.map(kind), name: filter.clone() })?;
+            let list = graph.list_entities(&EntityQuery { kind: *k, name: filter.clone() })?;
             out.emit(name, &list, |l| l.iter().map(entity_line).collect::<Vec<_>>().join("\n"));
         }
         PersonCommand::Show { who } => {

@@ -20,7 +20,8 @@ pub enum MergeState {
 }
 
 impl MergeState {
-    fn as_str(self) -> &'static str {
+    /// The stable text form.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Proposed => "proposed",
             Self::Accepted => "accepted",
@@ -29,7 +30,8 @@ impl MergeState {
         }
     }
 
-    fn parse(text: &str) -> Option<Self> {
+    /// Parses the stable text form.
+    pub fn parse(text: &str) -> Option<Self> {
         [Self::Proposed, Self::Accepted, Self::Rejected, Self::Undone]
             .into_iter()
             .find(|s| s.as_str() == text)

@@ -101,6 +101,9 @@ fn plan_query(query: &str) -> QueryPlan {
 /// combining marks removed after canonical decomposition.
 fn fold(word: &str) -> String {
     use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+    if word.is_ascii() {
+        return word.to_ascii_lowercase();
+    }
     word.nfd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
 }
 
