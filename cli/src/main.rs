@@ -11,7 +11,19 @@ mod paths;
 use clap::Parser;
 
 fn main() {
-    let cli = args::Cli::parse();
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let json = std::env::args().any(|a| a == "--json");
+            let help = matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion);
+            if json && !help {
+                // The parser's message can quote what was typed; scripts get its kind only.
+                let reason = output::CliError::Usage(format!("invalid arguments ({:?})", e.kind()));
+                std::process::exit(output::Output::new(true).error("", &reason));
+            }
+            e.exit();
+        }
+    };
     let out = output::Output::new(cli.global.json);
     let code = match commands::run(&cli, &out) {
         Ok(()) => 0,

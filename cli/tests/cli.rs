@@ -143,6 +143,9 @@ fn errors_are_typed_json_with_exit_codes() {
     assert_eq!((code, doc["error"]["kind"].clone()), (2, "usage".into()));
     let (code, doc) = cli.run(&["add", "--title", "x", "--when", "1900-02-29", "--text", "y"]);
     assert_eq!((code, doc["error"]["kind"].clone()), (1, "invalid_input".into()));
+    let (code, doc) = cli.run(&["person", "list", "--kind", "planet"]);
+    assert_eq!((code, doc["error"]["kind"].clone()), (2, "usage".into()));
+    assert!(!doc.to_string().contains("planet"), "{doc}");
     let (code, doc) = cli.run(&["merge", "undo", "5"]);
     assert_eq!((code, doc["error"]["kind"].clone()), (1, "not_found".into()));
 
