@@ -15,7 +15,10 @@ fn main() {
         Ok(cli) => cli,
         Err(e) => {
             let json = std::env::args().any(|a| a == "--json");
-            let help = matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion);
+            let help = matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            );
             if json && !help {
                 // The parser's message can quote what was typed; scripts get its kind only.
                 let reason = output::CliError::Usage(format!("invalid arguments ({:?})", e.kind()));
