@@ -2,6 +2,7 @@
 //! today: `keystore` (where secrets come from), `store` (encrypted SQLite plumbing) and `graph`
 //! (the personal memory graph).
 
+pub mod capture;
 pub mod graph;
 pub mod keystore;
 pub mod store;

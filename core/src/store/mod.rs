@@ -64,6 +64,19 @@ impl Database {
         Ok(Self { path, key, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
     }
 
+    /// A key for another purpose (`purpose` names it, e.g. `"heirloom/audio/v1"`), derived from
+    /// the store key with HKDF-SHA256: one secret in the key store unlocks everything, and no
+    /// derived key can be turned back into the database key.
+    pub fn derive_key(&self, purpose: &str) -> SecretKey {
+        let mut okm = [0u8; 32];
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(None, self.key.expose());
+        // 32 bytes is far below HKDF-SHA256's limit of 8,160, so expand cannot fail.
+        let _ = hk.expand(purpose.as_bytes(), &mut okm);
+        let key = SecretKey::from_bytes(okm);
+        zeroize::Zeroize::zeroize(&mut okm);
+        key
+    }
+
     /// Path of the database file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -163,3 +163,18 @@ fn readers_and_writer_work_from_many_threads() {
         .expect("count");
     assert_eq!(n, 400);
 }
+
+#[test]
+fn derived_keys_are_stable_distinct_and_not_the_store_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = SecretKey::generate().expect("rng");
+    let db = Database::open_with_key(dir.path().join(DATABASE_FILE), key.clone()).expect("open");
+    let audio = db.derive_key("heirloom/audio/v1");
+    assert_eq!(audio, db.derive_key("heirloom/audio/v1"));
+    assert_ne!(audio, db.derive_key("heirloom/photos/v1"));
+    assert_ne!(audio, key);
+    let other =
+        Database::open_with_key(dir.path().join("other.db"), SecretKey::generate().expect("rng"))
+            .expect("open");
+    assert_ne!(audio, other.derive_key("heirloom/audio/v1"));
+}

@@ -1,0 +1,250 @@
+//! Capture against real files: round trips, crashes, torn tails, tampering, wrong keys.
+
+use super::*;
+use crate::keystore::SecretKey;
+use std::path::{Path, PathBuf};
+
+const RATE: u32 = 16_000;
+const HOUR: u32 = 3600;
+
+fn key() -> SecretKey {
+    SecretKey::from_bytes([7; 32])
+}
+
+/// A recognisable, non-silent signal: a ramp that wraps.
+fn tone(frames: usize, channels: u16) -> Vec<i16> {
+    (0..frames * usize::from(channels)).map(|i| ((i * 37) % 20_000) as i16 - 10_000).collect()
+}
+
+fn only_file(dir: &Path, ending: &str) -> PathBuf {
+    let found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(ending))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    found[0].clone()
+}
+
+#[test]
+fn round_trip_mono_and_stereo_in_both_sample_formats() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for channels in [1u16, 2] {
+        let mut w = RecordingWriter::create(dir.path(), &key(), RATE, channels).expect("create");
+        let a = tone(RATE as usize * 2 + 123, channels);
+        w.push_i16(&a[..1000 * usize::from(channels)]).expect("push");
+        w.push_i16(&a[1000 * usize::from(channels)..]).expect("push");
+        let f: Vec<f32> = vec![0.5, -1.5, f32::NAN, 1.0][..usize::from(channels) * 2].to_vec();
+        w.push_f32(&f).expect("push f32");
+        let path = w.finish().expect("finish");
+        let audio = read_recording(&path, &key(), HOUR).expect("read");
+        assert_eq!((audio.sample_rate, audio.channels), (RATE, channels));
+        assert_eq!(&audio.samples[..a.len()], &a[..]);
+        let tail = &audio.samples[a.len()..];
+        let expected: Vec<i16> = [16_384, -32_767, 0, 32_767][..usize::from(channels) * 2].to_vec();
+        assert_eq!(tail, &expected[..]);
+        assert_eq!(audio.duration_ms(), 2007);
+        std::fs::remove_file(path).expect("rm");
+    }
+}
+
+#[test]
+fn audio_is_durable_within_a_second_and_recovered_after_a_crash() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut w = RecordingWriter::create(dir.path(), &key(), RATE, 1).expect("create");
+    let a = tone(RATE as usize * 7 / 2, 1);
+    w.push_i16(&a).expect("push");
+    assert_eq!(w.durable_ms(), 3000, "three whole seconds on disk, half a second pending");
+    // A crash: no finish, no drop.
+    std::mem::forget(w);
+    let part = only_file(dir.path(), ".hla.part");
+    let recovered = recover_interrupted(dir.path(), &key()).expect("recover");
+    assert_eq!(recovered.len(), 1);
+    assert_eq!(recovered[0].duration_ms, 3000);
+    assert!(!part.exists());
+    let audio = read_recording(&recovered[0].path, &key(), HOUR).expect("read recovered");
+    assert_eq!(audio.samples, &a[..RATE as usize * 3]);
+    assert!(recover_interrupted(dir.path(), &key()).expect("again").is_empty(), "idempotent");
+}
+
+#[test]
+fn dropping_without_finish_keeps_every_sample() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = tone(RATE as usize + 500, 1);
+    {
+        let mut w = RecordingWriter::create(dir.path(), &key(), RATE, 1).expect("create");
+        w.push_i16(&a).expect("push");
+    }
+    let recovered = recover_interrupted(dir.path(), &key()).expect("recover");
+    let audio = read_recording(&recovered[0].path, &key(), HOUR).expect("read");
+    assert_eq!(audio.samples, a);
+}
+
+#[test]
+fn a_torn_last_chunk_is_cut_off_and_the_rest_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut w = RecordingWriter::create(dir.path(), &key(), RATE, 1).expect("create");
+    w.push_i16(&tone(RATE as usize * 2, 1)).expect("push");
+    std::mem::forget(w);
+    let part = only_file(dir.path(), ".hla.part");
+    // Half of a third chunk reached the disk.
+    let mut bytes = std::fs::read(&part).expect("read");
+    bytes.extend_from_slice(&(32_016u32).to_le_bytes());
+    bytes.extend_from_slice(&[0xAB; 9_000]);
+    std::fs::write(&part, &bytes).expect("write");
+    let recovered = recover_interrupted(dir.path(), &key()).expect("recover");
+    assert_eq!(recovered[0].duration_ms, 2000);
+    assert_eq!(recovered[0].discarded_bytes, 9_004);
+    read_recording(&recovered[0].path, &key(), HOUR).expect("a valid recording again");
+}
+
+#[test]
+fn tampering_wrong_keys_and_truncation_are_typed_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut w = RecordingWriter::create(dir.path(), &key(), RATE, 1).expect("create");
+    w.push_i16(&tone(RATE as usize * 3, 1)).expect("push");
+    let path = w.finish().expect("finish");
+    let good = std::fs::read(&path).expect("read");
+
+    let mut flipped = good.clone();
+    let chunk = 32 + 4 + 32_016 + 4 + 100; // a byte inside chunk 1
+    flipped[chunk] ^= 0x01;
+    std::fs::write(&path, &flipped).expect("write");
+    assert!(matches!(
+        read_recording(&path, &key(), HOUR),
+        Err(CaptureError::Tampered { index: 1 })
+    ));
+
+    std::fs::write(&path, &good).expect("write");
+    let other = SecretKey::from_bytes([8; 32]);
+    assert!(matches!(
+        read_recording(&path, &other, HOUR),
+        Err(CaptureError::Tampered { index: 0 })
+    ));
+
+    // Dropping the closing chunk (or more) is detected: the STREAM construction.
+    let closing = 4 + 16;
+    std::fs::write(&path, &good[..good.len() - closing]).expect("write");
+    assert!(matches!(
+        read_recording(&path, &key(), HOUR),
+        Err(CaptureError::Truncated { chunks: 3 })
+    ));
+
+    // A header from another file (different file id): every chunk fails.
+    let mut w2 = RecordingWriter::create(dir.path(), &key(), RATE, 1).expect("create");
+    w2.push_i16(&tone(10, 1)).expect("push");
+    let other_file = std::fs::read(w2.finish().expect("finish")).expect("read");
+    let mut spliced = other_file[..32].to_vec();
+    spliced.extend_from_slice(&good[32..]);
+    std::fs::write(&path, &spliced).expect("write");
+    assert!(matches!(
+        read_recording(&path, &key(), HOUR),
+        Err(CaptureError::Tampered { index: 0 })
+    ));
+
+    for (bytes, what) in [
+        (&b""[..], "empty"),
+        (&good[..20], "short header"),
+        (&b"RIFF\0\0\0\0WAVEfmt xxxxxxxxxxxxxxxxxxxx"[..], "a WAV file"),
+    ] {
+        std::fs::write(&path, bytes).expect("write");
+        assert!(
+            matches!(read_recording(&path, &key(), HOUR), Err(CaptureError::NotARecording { .. })),
+            "{what}"
+        );
+    }
+    let mut huge = good[..32].to_vec();
+    huge.extend_from_slice(&u32::MAX.to_le_bytes());
+    std::fs::write(&path, &huge).expect("write");
+    assert!(read_recording(&path, &key(), HOUR).is_err(), "absurd chunk length never allocates");
+}
+
+#[test]
+fn long_recordings_are_refused_before_they_are_held() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut w = RecordingWriter::create(dir.path(), &key(), 8_000, 1).expect("create");
+    w.push_i16(&tone(8_000 * 5, 1)).expect("push");
+    let path = w.finish().expect("finish");
+    assert!(matches!(
+        read_recording(&path, &key(), 3),
+        Err(CaptureError::TooLong { max_seconds: 3 })
+    ));
+    assert_eq!(read_recording(&path, &key(), 5).expect("fits").duration_ms(), 5000);
+}
+
+#[test]
+fn bad_formats_and_frames_are_rejected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rate, channels) in [(96_000, 1), (4_000, 1), (16_000, 0), (16_000, 6)] {
+        assert!(matches!(
+            RecordingWriter::create(dir.path(), &key(), rate, channels),
+            Err(CaptureError::UnsupportedFormat { .. })
+        ));
+    }
+    let mut w = RecordingWriter::create(dir.path(), &key(), RATE, 2).expect("create");
+    assert!(matches!(
+        w.push_i16(&[1, 2, 3]),
+        Err(CaptureError::RaggedFrames { len: 3, channels: 2 })
+    ));
+}
+
+#[test]
+fn no_audio_is_readable_in_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut w = RecordingWriter::create(dir.path(), &key(), RATE, 1).expect("create");
+    let a = tone(RATE as usize * 2, 1);
+    w.push_i16(&a).expect("push");
+    let bytes = std::fs::read(w.finish().expect("finish")).expect("read");
+    let plain: Vec<u8> = a[..64].iter().flat_map(|s| s.to_le_bytes()).collect();
+    assert!(
+        !bytes.windows(16).any(|win| plain.windows(16).any(|p| p == win)),
+        "PCM visible in file"
+    );
+}
+
+/// Run by `kill_9_loses_at_most_a_second` in a child process: records until killed.
+#[test]
+#[ignore = "child process of kill_9_loses_at_most_a_second"]
+fn capture_child_records_until_killed() {
+    let dir = std::env::var_os("HEIRLOOM_CAPTURE_DIR").expect("set by the parent");
+    let mut w = RecordingWriter::create(Path::new(&dir), &key(), RATE, 1).expect("create");
+    let tenth = tone(RATE as usize / 10, 1);
+    for _ in 0..600 {
+        w.push_i16(&tenth).expect("push");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn kill_9_loses_at_most_a_second() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--ignored",
+            "--exact",
+            "capture::tests::capture_child_records_until_killed",
+            "--test-threads",
+            "1",
+        ])
+        .env("HEIRLOOM_CAPTURE_DIR", dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn child");
+    let started = std::time::Instant::now();
+    std::thread::sleep(std::time::Duration::from_millis(3_300));
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    let pushed_ms = started.elapsed().as_millis() as u64;
+    let recovered = recover_interrupted(dir.path(), &key()).expect("recover");
+    assert_eq!(recovered.len(), 1);
+    let kept = recovered[0].duration_ms;
+    // The child pushes 100 ms of audio every ~100 ms after it starts (process start-up eats
+    // some of the wall time), and seals a chunk each second: at most one second is lost.
+    assert!(kept >= 1000, "kept {kept} ms of ~{pushed_ms} ms");
+    assert!(kept <= pushed_ms, "kept {kept} ms of ~{pushed_ms} ms");
+    assert_eq!(kept % 1000, 0, "whole chunks");
+    read_recording(&recovered[0].path, &key(), HOUR).expect("valid after recovery");
+}
