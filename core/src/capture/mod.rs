@@ -14,10 +14,14 @@
 //! chunks cannot be reordered, dropped from the end, or moved between files unnoticed.
 
 mod format;
+mod import;
 mod reader;
+mod resample;
 mod writer;
 
+pub use import::import_wav;
 pub use reader::{read_recording, recover_interrupted, RecordedAudio, RecoveredRecording};
+pub use resample::{to_speech_rate, SPEECH_RATE};
 pub use writer::{RecordingWriter, SampleFormat};
 
 /// Purpose string for the audio key derived from the store key.
@@ -44,6 +48,9 @@ pub enum CaptureError {
     /// Longer than this build will hold in memory at once.
     #[error("recording is longer than {max_seconds} s")]
     TooLong { max_seconds: u64 },
+    /// An audio file to import could not be read (not a WAV file, cut short, corrupt).
+    #[error("cannot import audio: {reason}")]
+    Import { reason: &'static str },
     /// The writer was already finished or failed.
     #[error("the recording is already closed")]
     Closed,

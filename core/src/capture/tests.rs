@@ -248,3 +248,136 @@ fn kill_9_loses_at_most_a_second() {
     assert_eq!(kept % 1000, 0, "whole chunks");
     read_recording(&recovered[0].path, &key(), HOUR).expect("valid after recovery");
 }
+
+fn sine(rate: u32, freq: f32, seconds: f32, channels: u16, amplitude: f32) -> Vec<i16> {
+    let frames = (rate as f32 * seconds) as usize;
+    (0..frames)
+        .flat_map(|i| {
+            let v = (2.0 * std::f32::consts::PI * freq * i as f32 / rate as f32).sin() * amplitude;
+            std::iter::repeat_n((v * f32::from(i16::MAX)) as i16, usize::from(channels))
+        })
+        .collect()
+}
+
+fn rms(samples: &[f32]) -> f32 {
+    (samples.iter().map(|s| s * s).sum::<f32>() / samples.len().max(1) as f32).sqrt()
+}
+
+fn zero_crossings(samples: &[f32]) -> usize {
+    samples.windows(2).filter(|w| (w[0] < 0.0) != (w[1] < 0.0)).count()
+}
+
+#[test]
+fn resampling_keeps_speech_band_tones_and_removes_what_would_alias() {
+    for (rate, channels) in [(48_000u32, 2u16), (44_100, 1), (8_000, 1), (16_000, 2)] {
+        let audio = RecordedAudio {
+            sample_rate: rate,
+            channels,
+            samples: sine(rate, 1_000.0, 2.0, channels, 0.5),
+        };
+        let out = to_speech_rate(&audio).expect("resample");
+        let expected = 2 * SPEECH_RATE as usize;
+        assert!(out.len().abs_diff(expected) <= 16, "{rate} Hz: {} samples", out.len());
+        let body = &out[1_000..out.len() - 1_000];
+        assert!((rms(body) - 0.5 / 2f32.sqrt()).abs() < 0.01, "{rate} Hz: rms {}", rms(body));
+        let hz = zero_crossings(body) as f32 / 2.0 / (body.len() as f32 / SPEECH_RATE as f32);
+        assert!((hz - 1_000.0).abs() < 5.0, "{rate} Hz: measured {hz} Hz");
+    }
+    // 10 kHz cannot exist at 16 kHz: a real resampler removes it; dropping samples would fold it
+    // to 6 kHz at full strength.
+    let high = RecordedAudio {
+        sample_rate: 48_000,
+        channels: 1,
+        samples: sine(48_000, 10_000.0, 1.0, 1, 0.5),
+    };
+    let out = to_speech_rate(&high).expect("resample");
+    assert!(rms(&out[500..out.len() - 500]) < 0.01, "aliased energy {}", rms(&out));
+    assert!(to_speech_rate(&RecordedAudio { sample_rate: 44_100, channels: 2, samples: vec![] })
+        .expect("empty")
+        .is_empty());
+}
+
+fn write_wav(path: &Path, spec: hound::WavSpec, frames: usize) {
+    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
+    for i in 0..frames * usize::from(spec.channels) {
+        match (spec.sample_format, spec.bits_per_sample) {
+            (hound::SampleFormat::Float, _) => {
+                w.write_sample(((i % 100) as f32 / 100.0) - 0.5).expect("write")
+            }
+            (_, 16) => w.write_sample(((i * 37) % 20_000) as i16 - 10_000).expect("write"),
+            (_, 24) => w.write_sample((((i * 37) % 20_000) as i32 - 10_000) << 8).expect("write"),
+            (_, bits) => w.write_sample(((i % 200) as i32 - 100) << (bits - 8)).expect("write"),
+        }
+    }
+    w.finalize().expect("finalize");
+}
+
+fn spec(rate: u32, channels: u16, bits: u16, float: bool) -> hound::WavSpec {
+    let sample_format = if float { hound::SampleFormat::Float } else { hound::SampleFormat::Int };
+    hound::WavSpec { channels, sample_rate: rate, bits_per_sample: bits, sample_format }
+}
+
+#[test]
+fn wav_files_import_as_encrypted_recordings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audio_dir = dir.path().join("audio");
+    for (s, frames) in [
+        (spec(16_000, 1, 16, false), 20_000),
+        (spec(44_100, 2, 24, false), 50_000),
+        (spec(48_000, 1, 32, true), 9_600),
+        (spec(8_000, 1, 8, false), 8_000),
+    ] {
+        let wav = dir.path().join("in.wav");
+        write_wav(&wav, s, frames);
+        let (path, ms) = import_wav(&wav, &audio_dir, &key()).expect("import");
+        assert_eq!(ms, frames as u64 * 1000 / u64::from(s.sample_rate));
+        let audio = read_recording(&path, &key(), HOUR).expect("read");
+        assert_eq!((audio.sample_rate, audio.channels), (s.sample_rate, s.channels));
+        assert_eq!(audio.samples.len(), frames * usize::from(s.channels));
+        if s.bits_per_sample == 16 || s.bits_per_sample == 24 {
+            let expected: Vec<i16> =
+                (0..audio.samples.len()).map(|i| ((i * 37) % 20_000) as i16 - 10_000).collect();
+            assert_eq!(audio.samples, expected, "{} bit", s.bits_per_sample);
+        }
+    }
+}
+
+#[test]
+fn bad_wav_files_are_typed_errors_and_leave_nothing_behind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audio_dir = dir.path().join("audio");
+    let wav = dir.path().join("in.wav");
+    write_wav(&wav, spec(16_000, 1, 16, false), 16_000);
+    let good = std::fs::read(&wav).expect("read");
+
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("truncated header", good[..20].to_vec()),
+        ("cut mid-data", good[..good.len() / 2].to_vec()),
+        ("not a wav", b"ID3\x04 this is an mp3, honest".to_vec()),
+        ("empty file", Vec::new()),
+    ];
+    for (what, bytes) in cases {
+        std::fs::write(&wav, bytes).expect("write");
+        let err = import_wav(&wav, &audio_dir, &key()).expect_err(what);
+        assert!(matches!(err, CaptureError::Import { .. }), "{what}: {err:?}");
+    }
+    write_wav(&wav, spec(16_000, 1, 16, false), 0);
+    assert!(matches!(
+        import_wav(&wav, &audio_dir, &key()),
+        Err(CaptureError::Import { reason: "file holds no audio" })
+    ));
+    write_wav(&wav, spec(96_000, 1, 16, false), 100);
+    assert!(matches!(
+        import_wav(&wav, &audio_dir, &key()),
+        Err(CaptureError::UnsupportedFormat { .. })
+    ));
+    write_wav(&wav, spec(16_000, 6, 16, false), 100);
+    assert!(matches!(
+        import_wav(&wav, &audio_dir, &key()),
+        Err(CaptureError::UnsupportedFormat { .. })
+    ));
+    let left: Vec<_> = std::fs::read_dir(&audio_dir)
+        .map(|d| d.filter_map(Result::ok).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "a failed import left {} files", left.len());
+}

@@ -157,6 +157,19 @@ impl RecordingWriter {
         self.frames_written * 1000 / u64::from(self.header.sample_rate)
     }
 
+    /// Audio pushed so far (durable or pending), in milliseconds.
+    pub fn durable_ms_with_pending(&self) -> u64 {
+        let pending = (self.pending.len() / usize::from(self.header.channels)) as u64;
+        (self.frames_written + pending) * 1000 / u64::from(self.header.sample_rate)
+    }
+
+    /// Abandons the recording and deletes its file (a failed import, a cancelled take).
+    pub fn discard(mut self) {
+        self.pending.clear();
+        self.file = None;
+        let _ = std::fs::remove_file(&self.part_path);
+    }
+
     /// Closes the recording: the rest of the audio and the closing chunk are written and synced,
     /// and the file gets its final name, which it returns.
     pub fn finish(mut self) -> Result<PathBuf, CaptureError> {
