@@ -1,6 +1,7 @@
 //! The one public error type, and every conversion into it. Variants are things an app can act
 //! on; messages carry no user content (the core guarantees that for its own errors).
 
+use heirloom_core::capture::CaptureError;
 use heirloom_core::graph::GraphError;
 use heirloom_core::keystore::KeyStoreError;
 use heirloom_core::store::StoreError;
@@ -68,6 +69,24 @@ impl From<GraphError> for ApiError {
             GraphError::InvalidInput { reason } => Self::InvalidInput { reason },
             GraphError::Conflict { reason } => Self::Conflict { reason: reason.to_owned() },
             GraphError::Store(e) => e.into(),
+            GraphError::Capture(e) => e.into(),
+        }
+    }
+}
+
+impl From<CaptureError> for ApiError {
+    fn from(e: CaptureError) -> Self {
+        let reason = e.to_string();
+        match e {
+            CaptureError::UnsupportedFormat { .. }
+            | CaptureError::RaggedFrames { .. }
+            | CaptureError::NotARecording { .. }
+            | CaptureError::Import { .. }
+            | CaptureError::TooLong { .. } => Self::InvalidInput { reason },
+            CaptureError::Closed => Self::Conflict { reason },
+            CaptureError::Tampered { .. }
+            | CaptureError::Truncated { .. }
+            | CaptureError::Io { .. } => Self::Storage { reason },
         }
     }
 }

@@ -51,6 +51,17 @@ pub enum Command {
         #[arg(long)]
         when: Option<String>,
     },
+    /// Import a WAV recording as a voice memory (encrypted into the store; transcription comes
+    /// with the speech stage).
+    Import {
+        /// The WAV file (8/16/24/32-bit PCM or 32-bit float, 8–48 kHz, mono or stereo).
+        file: PathBuf,
+        /// Title of the memory (default: the file's name).
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// Recover recordings interrupted by a crash into voice memories.
+    Recover,
     /// List memories, most recently told first.
     List {
         #[arg(long, default_value_t = 50)]
@@ -179,6 +190,8 @@ impl Command {
         match self {
             Command::Init => "init",
             Command::Add { .. } => "add",
+            Command::Import { .. } => "import",
+            Command::Recover => "recover",
             Command::List { .. } => "list",
             Command::Show { .. } => "show",
             Command::Edit { .. } => "edit",

@@ -232,6 +232,31 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
                 format!("added memory #{}\n{}", d.memory.id, render_detail(d))
             });
         }
+        Command::Import { file, title } => {
+            let title = title.clone().unwrap_or_else(|| {
+                file.file_stem()
+                    .map_or_else(|| "Recording".to_owned(), |s| s.to_string_lossy().into_owned())
+            });
+            let (memory, recording) = graph.import_audio(file, &title)?;
+            let data = serde_json::json!({ "memory": memory, "recording": recording });
+            out.emit(name, &data, |_| {
+                format!(
+                    "imported memory #{} ({:.1} s at {} Hz, encrypted as {})",
+                    memory.id,
+                    recording.duration_ms as f64 / 1000.0,
+                    recording.sample_rate,
+                    recording.audio_path
+                )
+            });
+        }
+        Command::Recover => {
+            let recovered = graph.recover_recordings()?;
+            let data: Vec<_> = recovered
+                .iter()
+                .map(|(m, r)| serde_json::json!({ "memory": m, "recording": r }))
+                .collect();
+            out.emit(name, &data, |d| format!("recovered {} interrupted recordings", d.len()));
+        }
         Command::List { limit, offset } => {
             let list = graph.list_memories(*offset, *limit)?;
             out.emit(name, &list, |l| l.iter().map(memory_line).collect::<Vec<_>>().join("\n"));

@@ -33,6 +33,12 @@ impl CliError {
                 GraphError::NotFound { .. } => ("not_found", 1),
                 GraphError::InvalidInput { .. } => ("invalid_input", 1),
                 GraphError::Conflict { .. } => ("conflict", 1),
+                GraphError::Capture(c) => match c {
+                    heirloom_core::capture::CaptureError::Io { .. } => ("storage", 4),
+                    heirloom_core::capture::CaptureError::Tampered { .. }
+                    | heirloom_core::capture::CaptureError::Truncated { .. } => ("corrupt", 4),
+                    _ => ("invalid_input", 1),
+                },
                 GraphError::Store(s) => match s {
                     StoreError::WrongKey => ("wrong_key", 3),
                     StoreError::KeyMissing => ("key_missing", 3),

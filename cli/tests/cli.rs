@@ -169,3 +169,29 @@ fn user_content_never_appears_in_error_output() {
     let (_, doc) = cli.run(&["search", &"x".repeat(600)]);
     assert!(!doc.to_string().contains("xxxx"), "{doc}");
 }
+
+#[test]
+fn import_a_wav_as_a_voice_memory() {
+    let cli = Cli::new();
+    let wav = cli.dir.path().join("story.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&wav, spec).expect("wav");
+    for i in 0..24_000 {
+        w.write_sample((i % 300) as i16).expect("sample");
+    }
+    w.finalize().expect("finalize");
+    let data = cli.ok(&["import", wav.to_str().expect("utf-8"), "--title", "Story"]);
+    assert_eq!(data["memory"]["source"], "voice");
+    assert_eq!(data["recording"]["duration_ms"], 1500);
+    let id = data["memory"]["id"].as_i64().expect("id").to_string();
+    assert_eq!(cli.ok(&["show", &id])["recordings"][0]["sample_rate"], 16_000);
+    assert_eq!(cli.ok(&["recover"]).as_array().map(Vec::len), Some(0));
+    std::fs::write(&wav, b"RIFF....WAVEjunk").expect("write");
+    let (code, doc) = cli.run(&["import", wav.to_str().expect("utf-8")]);
+    assert_eq!((code, doc["error"]["kind"].clone()), (1, "invalid_input".into()));
+}

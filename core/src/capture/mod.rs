@@ -20,7 +20,9 @@ mod resample;
 mod writer;
 
 pub use import::import_wav;
-pub use reader::{read_recording, recover_interrupted, RecordedAudio, RecoveredRecording};
+pub use reader::{
+    read_format, read_recording, recover_interrupted, RecordedAudio, RecoveredRecording,
+};
 pub use resample::{to_speech_rate, SPEECH_RATE};
 pub use writer::{RecordingWriter, SampleFormat};
 

@@ -119,19 +119,22 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
+/// A recording's sample rate and channel count, from its header.
+pub fn read_format(path: &Path) -> Result<(u32, u16), CaptureError> {
+    let mut head = [0u8; HEADER_LEN];
+    let mut f = File::open(path).map_err(CaptureError::io("open the recording"))?;
+    let got = read_up_to(&mut f, &mut head).map_err(CaptureError::io("read the recording"))?;
+    let h = Header::parse(&head[..got])?;
+    Ok((h.sample_rate, h.channels))
+}
+
 /// Reads a finished recording, refusing one longer than `max_seconds` before holding it.
 pub fn read_recording(
     path: &Path,
     audio_key: &SecretKey,
     max_seconds: u32,
 ) -> Result<RecordedAudio, CaptureError> {
-    let (rate, channels) = {
-        let mut head = [0u8; HEADER_LEN];
-        let mut f = File::open(path).map_err(CaptureError::io("open the recording"))?;
-        let got = read_up_to(&mut f, &mut head).map_err(CaptureError::io("read the recording"))?;
-        let h = Header::parse(&head[..got])?;
-        (h.sample_rate, h.channels)
-    };
+    let (rate, channels) = read_format(path)?;
     let max_samples = u64::from(max_seconds) * u64::from(rate) * u64::from(channels);
     let s = scan(path, audio_key, max_samples, false)?;
     if !s.complete {

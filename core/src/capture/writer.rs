@@ -157,6 +157,11 @@ impl RecordingWriter {
         self.frames_written * 1000 / u64::from(self.header.sample_rate)
     }
 
+    /// Sample rate and channel count.
+    pub fn format(&self) -> (u32, u16) {
+        (self.header.sample_rate, self.header.channels)
+    }
+
     /// Audio pushed so far (durable or pending), in milliseconds.
     pub fn durable_ms_with_pending(&self) -> u64 {
         let pending = (self.pending.len() / usize::from(self.header.channels)) as u64;

@@ -14,6 +14,9 @@ pub enum GraphError {
     /// The change conflicts with the graph's state (merging a merged entity, undoing twice…).
     #[error("conflict: {reason}")]
     Conflict { reason: &'static str },
+    /// Recording, reading or importing audio failed.
+    #[error(transparent)]
+    Capture(#[from] crate::capture::CaptureError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -36,7 +36,7 @@ pub(crate) fn load_memory(tx: &Transaction<'_>, id: MemoryId) -> Result<Memory, 
 }
 
 /// Inserts a memory row; `about` is `new.about_when` already encoded.
-fn insert_memory(
+pub(crate) fn insert_memory(
     tx: &Transaction<'_>,
     new: &NewMemory,
     about: &AboutColumns,

@@ -15,6 +15,7 @@ mod model;
 mod search;
 mod segments;
 mod views;
+mod voice;
 
 pub use about::AboutWhenParseError;
 pub use entities::EntityQuery;
@@ -26,6 +27,7 @@ pub use search::{SearchHit, TextRange};
 pub use views::{
     Coverage, DecadeCount, EntityView, KindCount, Page, RelationDirection, RelationView, Timeline,
 };
+pub use voice::RECOVERED_TITLE;
 
 use crate::keystore::KeyStore;
 use crate::store::Database;

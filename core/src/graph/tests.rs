@@ -714,3 +714,52 @@ fn merges_into_one_entity_undo_latest_first_and_linking_is_all_or_nothing() {
     assert_eq!(linked[0].quote, "Grandpa Henk");
     assert_eq!(linked[0].entity_id, e.id);
 }
+
+#[test]
+fn voice_memories_from_recordings_imports_and_recovery() {
+    let f = fixture();
+    let g = &f.graph;
+    // Record, save: a voice memory with its encrypted recording.
+    let mut w = g.start_recording(16_000, 1).expect("start");
+    let speech: Vec<i16> = (0..40_000).map(|i| ((i * 13) % 3000) as i16 - 1500).collect();
+    w.push_i16(&speech).expect("push");
+    let (memory, recording) = g.save_recording(w, "Grandad's boat").expect("save");
+    assert_eq!(memory.source, MemorySource::Voice);
+    assert_eq!((recording.duration_ms, recording.sample_rate), (2_500, 16_000));
+    assert!(recording.audio_path.starts_with("audio/") && recording.audio_path.ends_with(".hla"));
+    assert_eq!(g.recording_audio(&recording, 60).expect("audio").samples, speech);
+    // Import a WAV.
+    let wav = f.dir.path().join("clip.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 44_100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut ww = hound::WavWriter::create(&wav, spec).expect("wav");
+    for i in 0..44_100 * 2 {
+        ww.write_sample((i % 500) as i16).expect("sample");
+    }
+    ww.finalize().expect("finalize");
+    let (imported, rec) = g.import_audio(&wav, "Imported").expect("import");
+    assert_eq!((rec.duration_ms, rec.sample_rate), (1_000, 44_100));
+    assert_eq!(g.memory_detail(imported.id).expect("detail").recordings, vec![rec.clone()]);
+    // A crash mid-recording: recovered into a memory at the next start.
+    let mut crashed = g.start_recording(16_000, 1).expect("start");
+    crashed.push_i16(&speech).expect("push");
+    std::mem::forget(crashed);
+    let recovered = g.recover_recordings().expect("recover");
+    assert_eq!(recovered.len(), 1);
+    assert_eq!(recovered[0].0.title, RECOVERED_TITLE);
+    assert_eq!(recovered[0].1.duration_ms, 2_000);
+    assert!(g.recover_recordings().expect("again").is_empty());
+    // Deleting the memory deletes its audio.
+    let file = g.data_file(&recording.audio_path).expect("path");
+    assert!(file.exists());
+    g.delete_memory(memory.id).expect("delete");
+    assert!(!file.exists());
+    // Bad input is typed.
+    std::fs::write(&wav, b"not audio").expect("write");
+    assert!(matches!(g.import_audio(&wav, "x"), Err(GraphError::Capture(_))));
+    assert!(matches!(g.start_recording(192_000, 1), Err(GraphError::Capture(_))));
+}
