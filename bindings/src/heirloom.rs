@@ -2,7 +2,7 @@
 
 use crate::key_store::{HostKeys, KeyStore};
 use crate::session::Session;
-use crate::{ApiError, Life, Memories, Merges, People, Search};
+use crate::{ApiError, Life, Memories, Merges, People, Recorder, Search};
 use heirloom_core::graph::MemoryGraph;
 use std::path::Path;
 use std::sync::Arc;
@@ -25,6 +25,11 @@ impl Heirloom {
     /// Memories, their transcript segments, recordings and media.
     pub fn memories(&self) -> Arc<Memories> {
         Arc::new(Memories::new(self.session.clone()))
+    }
+
+    /// Voice recording, WAV import and recovery of interrupted recordings.
+    pub fn recorder(&self) -> Arc<Recorder> {
+        Arc::new(Recorder::new(self.session.clone()))
     }
 
     /// People, places and the other entities; mentions and relations.

@@ -222,6 +222,52 @@ fun main() {
         }
     }
 
+    test("a recording session streams audio into a voice memory") {
+        val dir = tempDir()
+        Heirloom.open(dir, MemoryKeyStore()).use { h ->
+            val recorder = h.recorder()
+            val session = recorder.start(16000u, 1u)
+            // 2.5 s of a 440 Hz tone, pushed in 100 ms frames as a phone's audio callback would.
+            val tenth = List(1600) { i -> (8000 * Math.sin(2 * Math.PI * 440 * i / 16000)).toInt().toShort() }
+            repeat(25) { session.pushI16(tenth) }
+            checkEq(session.durationMs(), 2500uL, "duration while recording")
+            val voice = session.stop("Papa's voice")
+            checkEq(voice.memory.source, MemorySource.VOICE, "voice memory")
+            checkEq(voice.recording.durationMs, 2500L, "stored duration")
+            check(voice.recording.audioPath.startsWith("audio/"), "audio under audio/")
+            checkThrows<ApiException.Conflict>("push after stop") { session.pushI16(tenth) }
+            checkEq(h.memories().detail(voice.memory.id).recordings.size, 1, "recording listed")
+            val file = Path.of(dir, voice.recording.audioPath)
+            val bytes = Files.readAllBytes(file)
+            check(bytes.size > 80000, "audio on disk")
+            val pcm = java.nio.ByteBuffer.allocate(64).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+            tenth.take(32).forEach { pcm.putShort(it) }
+            check(!String(bytes, Charsets.ISO_8859_1).contains(String(pcm.array(), Charsets.ISO_8859_1)), "no PCM in file")
+            val cancelled = recorder.start(48000u, 2u)
+            cancelled.pushF32(List(9600) { 0.25f })
+            cancelled.cancel()
+            checkEq(recorder.recover().size, 0, "nothing to recover after cancel")
+            checkThrows<ApiException.InvalidInput>("unsupported rate") { recorder.start(96000u, 1u) }
+            checkThrows<ApiException.InvalidInput>("ragged stereo frames") { recorder.start(16000u, 2u).pushI16(listOf(1, 2, 3).map { it.toShort() }) }
+        }
+    }
+
+    test("an abandoned session is recovered at the next open") {
+        val dir = tempDir()
+        val keys = MemoryKeyStore()
+        Heirloom.open(dir, keys).use { h ->
+            val session = h.recorder().start(16000u, 1u)
+            session.pushI16(List(24000) { (it % 100).toShort() })
+            session.destroy() // the app dies without stop()
+        }
+        Heirloom.open(dir, keys).use { h ->
+            val recovered = h.recorder().recover()
+            checkEq(recovered.size, 1, "one recovered")
+            checkEq(recovered[0].recording.durationMs, 1500L, "every pushed sample kept")
+            checkEq(recovered[0].memory.title, "Recovered recording", "titled for the owner to rename")
+        }
+    }
+
     test("closed handle fails with Closed") {
         val h = Heirloom.open(tempDir(), MemoryKeyStore())
         val memories = h.memories()
