@@ -439,6 +439,80 @@ final class HeirloomTests: XCTestCase {
         XCTAssertEqual(coverage.entities.first { $0.kind == .place }?.count, 0)
     }
 
+    // MARK: - Recording
+
+    func testARecordingSessionStreamsAudioIntoAVoiceMemory() throws {
+        let dir = try tempDir()
+        let heirloom = try Heirloom.open(dataDir: dir, keyStore: MemoryKeyStore())
+        let recorder = heirloom.recorder()
+        let session = try recorder.start(sampleRate: 16000, channels: 1)
+        // 2.5 s of a 440 Hz tone, pushed in 100 ms frames as a phone's audio callback would.
+        let tenth: [Int16] = (0..<1600).map { i in
+            Int16(8000 * sin(2 * Double.pi * 440 * Double(i) / 16000))
+        }
+        for _ in 0..<25 { try session.pushI16(samples: tenth) }
+        XCTAssertEqual(try session.durationMs(), 2500, "duration while recording")
+
+        let voice = try session.stop(title: "Papa's voice")
+        XCTAssertEqual(voice.memory.source, .voice, "a voice memory")
+        XCTAssertEqual(voice.memory.title, "Papa's voice")
+        XCTAssertEqual(voice.recording.memoryId, voice.memory.id)
+        XCTAssertEqual(voice.recording.durationMs, 2500, "the stored duration")
+        XCTAssertEqual(voice.recording.sampleRate, 16000)
+        XCTAssertTrue(voice.recording.audioPath.hasPrefix("audio/"), "audio under audio/: \(voice.recording.audioPath)")
+        guard case .Conflict? = thrownApiError({ try session.pushI16(samples: tenth) }) else {
+            return XCTFail("pushing after stop is a Conflict")
+        }
+        XCTAssertEqual(try heirloom.memories().detail(id: voice.memory.id).recordings, [voice.recording],
+                       "the recording is listed with its memory")
+
+        let file = URL(fileURLWithPath: dir).appendingPathComponent(voice.recording.audioPath)
+        let bytes = try Data(contentsOf: file)
+        XCTAssertGreaterThan(bytes.count, 80_000, "the audio is on disk")
+        var pcm = Data()
+        for sample in tenth.prefix(32) {
+            withUnsafeBytes(of: sample.littleEndian) { pcm.append(contentsOf: $0) }
+        }
+        XCTAssertNil(bytes.range(of: pcm), "no plain PCM in the file")
+
+        let cancelled = try recorder.start(sampleRate: 48000, channels: 2)
+        try cancelled.pushF32(samples: [Float](repeating: 0.25, count: 9600))
+        try cancelled.cancel()
+        XCTAssertEqual(try recorder.recover(), [], "nothing to recover after cancel")
+
+        guard case .InvalidInput? = thrownApiError({ try recorder.start(sampleRate: 96000, channels: 1) }) else {
+            return XCTFail("an unsupported sample rate is InvalidInput")
+        }
+        guard case .InvalidInput? = thrownApiError({
+            try recorder.start(sampleRate: 16000, channels: 2).pushI16(samples: [1, 2, 3])
+        }) else {
+            return XCTFail("ragged stereo frames are InvalidInput")
+        }
+    }
+
+    func testAnAbandonedSessionIsRecoveredAtTheNextOpen() throws {
+        let dir = try tempDir()
+        let keys = MemoryKeyStore()
+        do {
+            let heirloom = try Heirloom.open(dataDir: dir, keyStore: keys)
+            do {
+                let session = try heirloom.recorder().start(sampleRate: 16000, channels: 1)
+                try session.pushI16(samples: (0..<24000).map { Int16($0 % 100) })
+                // The app dies without stop(): the session is released here, by its deinit.
+            }
+            heirloom.shutdown()
+        }
+
+        let reopened = try Heirloom.open(dataDir: dir, keyStore: keys)
+        let recovered = try reopened.recorder().recover()
+        XCTAssertEqual(recovered.count, 1, "one recording recovered")
+        let voice = try XCTUnwrap(recovered.first)
+        XCTAssertEqual(voice.recording.durationMs, 1500, "every pushed sample kept")
+        XCTAssertEqual(voice.memory.title, "Recovered recording", "titled for the owner to rename")
+        XCTAssertEqual(voice.memory.source, .voice)
+        XCTAssertEqual(try reopened.recorder().recover(), [], "recovered only once")
+    }
+
     // MARK: - Lifecycle and threads
 
     func testClosedHandleFailsWithClosed() throws {
