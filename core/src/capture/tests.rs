@@ -253,9 +253,10 @@ fn kill_9_loses_at_most_a_second() {
     let recovered = recover_interrupted(&dir.path().join("audio"), &key()).expect("recover");
     assert_eq!(recovered.len(), 1);
     let kept = recovered[0].duration_ms;
-    // Every push that returned is on disk except the pending part of the current second.
+    // Every push that returned is on disk except the pending part of the current second (one
+    // push may have landed between its progress note and the kill).
     assert!(
-        kept <= pushed_ms && pushed_ms - kept < 1_000,
+        kept <= pushed_ms + 100 && pushed_ms.saturating_sub(kept) < 1_000,
         "kept {kept} ms of {pushed_ms} ms pushed"
     );
     assert!(kept >= 2_000, "kept {kept} ms");
