@@ -89,6 +89,14 @@ pub struct DecadeCount {
 /// Timeline order (served by the `memory_timeline` index).
 const TIMELINE_ORDER: &str = "about_sort, about_to, told_at_ms, id";
 
+/// The timeline order of [`TIMELINE_ORDER`], undated last, computed from a loaded memory.
+fn timeline_key(m: &Memory) -> (bool, i64, i64, i64, i64) {
+    let about = super::codec::encode_about(m.about_when).ok();
+    let sort = about.as_ref().and_then(|a| a.sort);
+    let to = about.as_ref().and_then(|a| a.to).unwrap_or(0);
+    (sort.is_none(), sort.unwrap_or(0), to, m.told_at_ms, m.id)
+}
+
 impl MemoryGraph {
     /// Everything about an entity: its memories, mentions and relations.
     pub fn entity_view(&self, id: EntityId) -> Result<EntityView, GraphError> {
@@ -96,13 +104,15 @@ impl MemoryGraph {
             let entity = load_entity(tx, id)?;
             let mentions = load_mentions_where(tx, "entity_id = ?1", entity.id)?;
             let memories = {
+                // Sorted here: SQLite's sorter would copy every whole row (a third of the time).
                 let mut stmt = tx.prepare_cached(&format!(
                     "SELECT {MEMORY_COLUMNS} FROM memory WHERE id IN \
-                     (SELECT memory_id FROM mention WHERE entity_id = ?1) \
-                     ORDER BY about_sort IS NULL, {TIMELINE_ORDER}"
+                     (SELECT memory_id FROM mention WHERE entity_id = ?1)"
                 ))?;
                 let rows = stmt.query_map([entity.id], memory_from_row)?;
-                rows.collect::<Result<Vec<_>, _>>()?
+                let mut memories = rows.collect::<Result<Vec<_>, _>>()?;
+                memories.sort_by_cached_key(timeline_key);
+                memories
             };
             let mut relations = Vec::new();
             for relation in load_relations_of(tx, entity.id)? {
