@@ -55,7 +55,7 @@ impl Recorder {
     pub fn recover(&self) -> Result<Vec<VoiceMemory>, ApiError> {
         self.session
             .with(|g| g.recover_recordings())
-            .map(|v| v.into_iter().map(Into::into).collect())
+            .map(|(v, _)| v.into_iter().map(Into::into).collect())
     }
 }
 
@@ -107,8 +107,16 @@ impl RecordingSession {
 
     /// Stops and stores the recording as a voice memory.
     pub fn stop(&self, title: String) -> Result<VoiceMemory, ApiError> {
-        let writer = self.take()?;
-        self.session.with(|g| g.save_recording(writer, &title)).map(Into::into)
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            return Err(ApiError::Conflict { reason: "the recording is already closed".into() });
+        }
+        self.session.with(|g| g.save_recording(&mut guard, &title)).map(Into::into)
+    }
+
+    /// Writes what is pending to disk now (call when the app pauses or goes to the background).
+    pub fn flush(&self) -> Result<(), ApiError> {
+        self.with_writer(RecordingWriter::flush)
     }
 
     /// Stops and deletes the recording.

@@ -250,12 +250,14 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
             });
         }
         Command::Recover => {
-            let recovered = graph.recover_recordings()?;
+            let (recovered, failed) = graph.recover_recordings()?;
             let data: Vec<_> = recovered
                 .iter()
                 .map(|(m, r)| serde_json::json!({ "memory": m, "recording": r }))
                 .collect();
-            out.emit(name, &data, |d| format!("recovered {} interrupted recordings", d.len()));
+            out.emit(name, &data, |d| {
+                format!("recovered {} recordings; {failed} could not be recovered and were left untouched", d.len())
+            });
         }
         Command::List { limit, offset } => {
             let list = graph.list_memories(*offset, *limit)?;

@@ -159,7 +159,10 @@ def self_test(path: Path) -> int:
     found = problems_in(no_brace, f"{path} (brace removed at line {brace + 1})")
     check(bool(found), f"removing the '}}' on line {brace + 1} is reported ({len(found)} problem(s))")
 
-    at = len(lines) // 2
+    # Between two top-level declarations (after a `}` in column 0 near the middle), where the
+    # parser must report the broken line itself.
+    top_level = [i for i, line in enumerate(lines) if line == "}"]
+    at = min(top_level, key=lambda i: abs(i - len(lines) // 2)) + 1 if top_level else len(lines) // 2
     injected = "\n".join(lines[:at] + ["func ("] + lines[at:])
     found = problems_in(injected, f"{path} ('func (' at line {at + 1})")
     check(bool(found), f"inserting 'func (' at line {at + 1} is reported ({len(found)} problem(s))")

@@ -85,10 +85,17 @@ impl ChunkCipher {
         Nonce::from(n)
     }
 
-    pub(crate) fn seal(&self, index: u64, last: bool, plaintext: &[u8]) -> Vec<u8> {
+    pub(crate) fn seal(
+        &self,
+        index: u64,
+        last: bool,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CaptureError> {
         let payload = Payload { msg: plaintext, aad: &self.aad };
-        // Encryption fails only for messages beyond ChaCha20's 256 GiB limit; chunks are ≤ 192 KB.
-        self.cipher.encrypt(&Self::nonce(index, last), payload).unwrap_or_default()
+        self.cipher.encrypt(&Self::nonce(index, last), payload).map_err(|_| CaptureError::Io {
+            op: "encrypt audio",
+            kind: std::io::ErrorKind::InvalidInput,
+        })
     }
 
     /// Opens chunk `index`, trying "not last" then "last"; returns the plaintext and whether it

@@ -41,8 +41,15 @@ pub fn import_wav(
     match result {
         Ok(()) => {
             let ms = writer.durable_ms_with_pending();
-            let path = writer.finish()?;
-            Ok((path, ms))
+            let part = writer.part_path().to_path_buf();
+            match writer.finish() {
+                Ok(path) => Ok((path, ms)),
+                Err(e) => {
+                    // Not even the import's first seconds may come back as a "recovered" memory.
+                    let _ = std::fs::remove_file(part);
+                    Err(e)
+                }
+            }
         }
         Err(e) => {
             writer.discard();

@@ -21,7 +21,8 @@ mod writer;
 
 pub use import::import_wav;
 pub use reader::{
-    read_format, read_recording, recover_interrupted, RecordedAudio, RecoveredRecording,
+    read_format, read_recording, recording_duration_ms, recover_interrupted, RecordedAudio,
+    RecoveredRecording, RecoveryReport,
 };
 pub use resample::{to_speech_rate, SPEECH_RATE};
 pub use writer::{RecordingWriter, SampleFormat};

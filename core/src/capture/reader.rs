@@ -1,7 +1,7 @@
 //! Reading recordings back, and recovering interrupted ones.
 
 use super::format::{ChunkCipher, Header, HEADER_LEN, MAX_CHUNK_PLAINTEXT, TAG_LEN};
-use super::writer::{FINISHED_EXT, PART_EXT};
+use super::writer::{sync_dir, FINISHED_EXT, PART_EXT};
 use super::CaptureError;
 use crate::keystore::SecretKey;
 use std::fs::{File, OpenOptions};
@@ -20,9 +20,12 @@ pub struct RecordedAudio {
 impl RecordedAudio {
     /// Length in milliseconds.
     pub fn duration_ms(&self) -> u64 {
-        let frames = self.samples.len() as u64 / u64::from(self.channels.max(1));
-        frames * 1000 / u64::from(self.sample_rate.max(1))
+        frames_to_ms(self.samples.len() as u64, self.channels, self.sample_rate)
     }
+}
+
+fn frames_to_ms(samples: u64, channels: u16, rate: u32) -> u64 {
+    samples / u64::from(channels.max(1)) * 1000 / u64::from(rate.max(1))
 }
 
 /// An interrupted recording that was closed on recovery.
@@ -36,25 +39,40 @@ pub struct RecoveredRecording {
     pub discarded_bytes: u64,
 }
 
+/// What recovery did: recordings closed, and files it could not recover (left untouched).
+#[derive(Debug, Default)]
+pub struct RecoveryReport {
+    pub recovered: Vec<RecoveredRecording>,
+    pub failed: Vec<(PathBuf, CaptureError)>,
+}
+
 /// What a pass over the chunks found.
 struct Scan {
     header: Header,
     samples: Vec<i16>,
+    sample_count: u64,
     chunks: u64,
     /// Byte offset just past the last whole, authentic chunk.
     valid_end: u64,
     complete: bool,
 }
 
-/// Walks the chunks; stops at the last chunk, at end of file, or at the first bad chunk when
-/// `tolerate_tail` (recovery), else fails on it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Read everything, keep the samples, fail on anything wrong.
+    Strict,
+    /// Recovery: count samples only, stop at a torn or unauthentic last chunk.
+    Recover,
+}
+
 fn scan(
     path: &Path,
     audio_key: &SecretKey,
     max_samples: u64,
-    tolerate_tail: bool,
+    mode: Mode,
 ) -> Result<Scan, CaptureError> {
     let file = File::open(path).map_err(CaptureError::io("open the recording"))?;
+    let size = file.metadata().map_err(CaptureError::io("inspect the recording"))?.len();
     let mut r = BufReader::new(file);
     let mut head = [0u8; HEADER_LEN];
     let got = read_up_to(&mut r, &mut head).map_err(CaptureError::io("read the recording"))?;
@@ -63,6 +81,7 @@ fn scan(
     let mut out = Scan {
         header,
         samples: Vec::new(),
+        sample_count: 0,
         chunks: 0,
         valid_end: HEADER_LEN as u64,
         complete: false,
@@ -75,33 +94,49 @@ fn scan(
             break;
         }
         let len = u32::from_le_bytes(len_bytes) as usize;
-        let bad_len = got < 4 || !(TAG_LEN..=MAX_CHUNK_PLAINTEXT + TAG_LEN).contains(&len);
-        let mut sealed = vec![0u8; if bad_len { 0 } else { len }];
-        let whole = !bad_len
-            && read_up_to(&mut r, &mut sealed).map_err(CaptureError::io("read the recording"))?
-                == len;
-        let opened = if whole {
-            cipher.open(out.chunks, &sealed)
-        } else {
-            Err(CaptureError::Truncated { chunks: out.chunks })
-        };
-        let (plain, last) = match opened {
+        if got < 4 || !(TAG_LEN..=MAX_CHUNK_PLAINTEXT + TAG_LEN).contains(&len) {
+            // A cut-off length field (torn) or a length no writer produces (corrupt).
+            if mode == Mode::Recover && (got < 4 || out.valid_end + 4 + len as u64 >= size) {
+                break;
+            }
+            return Err(CaptureError::NotARecording { reason: "bad chunk length" });
+        }
+        let mut sealed = vec![0u8; len];
+        let whole =
+            read_up_to(&mut r, &mut sealed).map_err(CaptureError::io("read the recording"))? == len;
+        if !whole {
+            if mode == Mode::Recover {
+                break;
+            }
+            return Err(CaptureError::Truncated { chunks: out.chunks });
+        }
+        let is_last_in_file = out.valid_end + 4 + len as u64 == size;
+        let (plain, last) = match cipher.open(out.chunks, &sealed) {
             Ok(ok) => ok,
-            Err(_) if tolerate_tail => break,
+            // Recovery may drop only a final chunk that fails after earlier ones proved the key
+            // (a write torn by a power cut); anything else is left for the owner, untouched.
+            Err(_) if mode == Mode::Recover && is_last_in_file && out.chunks > 0 => break,
             Err(e) => return Err(e),
         };
         if plain.len() % 2 != 0 {
             return Err(CaptureError::NotARecording { reason: "odd chunk length" });
         }
-        if out.samples.len() as u64 + plain.len() as u64 / 2 > max_samples {
+        let new = plain.len() as u64 / 2;
+        if out.sample_count + new > max_samples {
             let per_second = u64::from(out.header.sample_rate) * u64::from(out.header.channels);
             return Err(CaptureError::TooLong { max_seconds: max_samples / per_second.max(1) });
         }
-        out.samples.extend(plain.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])));
+        if mode == Mode::Strict {
+            out.samples.extend(plain.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])));
+        }
+        out.sample_count += new;
         out.chunks += 1;
         out.valid_end += 4 + len as u64;
         if last {
             out.complete = true;
+            if mode == Mode::Strict && out.valid_end != size {
+                return Err(CaptureError::NotARecording { reason: "data after the closing chunk" });
+            }
             break;
         }
     }
@@ -128,6 +163,18 @@ pub fn read_format(path: &Path) -> Result<(u32, u16), CaptureError> {
     Ok((h.sample_rate, h.channels))
 }
 
+/// The file id a recording's name must carry (names are `<hex id>.hla`), so two recordings
+/// cannot be swapped on disk unnoticed.
+fn check_name(path: &Path, header: &Header) -> Result<(), CaptureError> {
+    let expected: String = header.file_id.iter().map(|b| format!("{b:02x}")).collect();
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    if name.split('.').next() == Some(expected.as_str()) {
+        Ok(())
+    } else {
+        Err(CaptureError::NotARecording { reason: "file name does not match its header" })
+    }
+}
+
 /// Reads a finished recording, refusing one longer than `max_seconds` before holding it.
 pub fn read_recording(
     path: &Path,
@@ -136,7 +183,8 @@ pub fn read_recording(
 ) -> Result<RecordedAudio, CaptureError> {
     let (rate, channels) = read_format(path)?;
     let max_samples = u64::from(max_seconds) * u64::from(rate) * u64::from(channels);
-    let s = scan(path, audio_key, max_samples, false)?;
+    let s = scan(path, audio_key, max_samples, Mode::Strict)?;
+    check_name(path, &s.header)?;
     if !s.complete {
         return Err(CaptureError::Truncated { chunks: s.chunks });
     }
@@ -147,63 +195,92 @@ pub fn read_recording(
     })
 }
 
+/// Length of a finished recording in milliseconds, verifying every chunk without holding the
+/// audio.
+pub fn recording_duration_ms(path: &Path, audio_key: &SecretKey) -> Result<u64, CaptureError> {
+    let s = scan(path, audio_key, u64::MAX, Mode::Recover)?;
+    check_name(path, &s.header)?;
+    if !s.complete {
+        return Err(CaptureError::Truncated { chunks: s.chunks });
+    }
+    Ok(frames_to_ms(s.sample_count, s.header.channels, s.header.sample_rate))
+}
+
 /// Finds recordings in `dir` that were interrupted (the app was killed, the phone died), keeps
-/// every whole authentic chunk, cuts off a torn tail, writes the closing chunk and gives each its
-/// final name. A `.part` file too short to hold a header held no audio and is removed.
+/// every whole authentic chunk, cuts off a torn last chunk, writes the closing chunk and gives
+/// each its final name. A `.part` file still open by a live recording is skipped; one too short
+/// to hold a header held no audio and is removed; one that cannot be recovered (a wrong key,
+/// damage before its end) is left untouched and reported.
 pub fn recover_interrupted(
     dir: &Path,
     audio_key: &SecretKey,
-) -> Result<Vec<RecoveredRecording>, CaptureError> {
+) -> Result<RecoveryReport, CaptureError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(RecoveryReport::default()),
         Err(e) => return Err(CaptureError::Io { op: "list the audio directory", kind: e.kind() }),
     };
+    let suffix = format!(".{PART_EXT}");
     let mut parts: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.ends_with(&format!(".{PART_EXT}")))
-        })
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(&suffix)))
         .collect();
     parts.sort();
-    let mut recovered = Vec::new();
+    let mut report = RecoveryReport::default();
     for part in parts {
-        let size = std::fs::metadata(&part).map_err(CaptureError::io("inspect a recording"))?.len();
-        if size < HEADER_LEN as u64 {
-            std::fs::remove_file(&part).map_err(CaptureError::io("remove an empty recording"))?;
-            continue;
+        match recover_one(&part, audio_key) {
+            Ok(Some(r)) => report.recovered.push(r),
+            Ok(None) => {}
+            Err(e) => report.failed.push((part, e)),
         }
-        // Recovery holds one recording at a time; 12 hours bounds it.
-        let s = scan(&part, audio_key, 12 * 3600 * 48_000 * 2, true)?;
-        let mut file = OpenOptions::new()
-            .write(true)
-            .open(&part)
-            .map_err(CaptureError::io("reopen a recording"))?;
-        file.set_len(s.valid_end).map_err(CaptureError::io("cut a torn chunk"))?;
-        if !s.complete {
-            let sealed = ChunkCipher::new(audio_key, &s.header).seal(s.chunks, true, &[]);
-            file.seek(SeekFrom::End(0)).map_err(CaptureError::io("close a recording"))?;
-            file.write_all(&(sealed.len() as u32).to_le_bytes())
-                .and_then(|()| file.write_all(&sealed))
-                .and_then(|()| file.sync_all())
-                .map_err(CaptureError::io("close a recording"))?;
-        }
-        let final_path = part.with_extension("").with_extension(FINISHED_EXT);
-        std::fs::rename(&part, &final_path)
-            .map_err(CaptureError::io("rename a recovered recording"))?;
-        let audio = RecordedAudio {
-            sample_rate: s.header.sample_rate,
-            channels: s.header.channels,
-            samples: s.samples,
-        };
-        recovered.push(RecoveredRecording {
-            path: final_path,
-            duration_ms: audio.duration_ms(),
-            discarded_bytes: size - s.valid_end,
-        });
     }
-    Ok(recovered)
+    Ok(report)
+}
+
+fn recover_one(
+    part: &Path,
+    audio_key: &SecretKey,
+) -> Result<Option<RecoveredRecording>, CaptureError> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .open(part)
+        .map_err(CaptureError::io("reopen a recording"))?;
+    // A live writer holds an exclusive lock on its file: leave it alone.
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(CaptureError::Io { op: "lock a recording", kind: e.kind() })
+        }
+    }
+    let size = file.metadata().map_err(CaptureError::io("inspect a recording"))?.len();
+    if size < HEADER_LEN as u64 {
+        drop(file);
+        std::fs::remove_file(part).map_err(CaptureError::io("remove an empty recording"))?;
+        return Ok(None);
+    }
+    let s = scan(part, audio_key, u64::MAX, Mode::Recover)?;
+    if s.valid_end < size {
+        file.set_len(s.valid_end).map_err(CaptureError::io("cut a torn chunk"))?;
+    }
+    if !s.complete {
+        let sealed = ChunkCipher::new(audio_key, &s.header).seal(s.chunks, true, &[])?;
+        file.seek(SeekFrom::End(0)).map_err(CaptureError::io("close a recording"))?;
+        file.write_all(&(sealed.len() as u32).to_le_bytes())
+            .and_then(|()| file.write_all(&sealed))
+            .map_err(CaptureError::io("close a recording"))?;
+    }
+    file.sync_all().map_err(CaptureError::io("close a recording"))?;
+    drop(file);
+    let final_path = part.with_extension("").with_extension(FINISHED_EXT);
+    std::fs::rename(part, &final_path).map_err(CaptureError::io("rename a recovered recording"))?;
+    if let Some(dir) = final_path.parent() {
+        sync_dir(dir);
+    }
+    Ok(Some(RecoveredRecording {
+        path: final_path,
+        duration_ms: frames_to_ms(s.sample_count, s.header.channels, s.header.sample_rate),
+        discarded_bytes: size.saturating_sub(s.valid_end),
+    }))
 }

@@ -56,16 +56,19 @@ fn audio_is_durable_within_a_second_and_recovered_after_a_crash() {
     let a = tone(RATE as usize * 7 / 2, 1);
     w.push_i16(&a).expect("push");
     assert_eq!(w.durable_ms(), 3000, "three whole seconds on disk, half a second pending");
-    // A crash: no finish, no drop.
-    std::mem::forget(w);
+    // A crash: no finish, pending audio lost.
+    w.simulate_crash();
     let part = only_file(dir.path(), ".hla.part");
-    let recovered = recover_interrupted(dir.path(), &key()).expect("recover");
+    let recovered = recover_interrupted(dir.path(), &key()).expect("recover").recovered;
     assert_eq!(recovered.len(), 1);
     assert_eq!(recovered[0].duration_ms, 3000);
     assert!(!part.exists());
     let audio = read_recording(&recovered[0].path, &key(), HOUR).expect("read recovered");
     assert_eq!(audio.samples, &a[..RATE as usize * 3]);
-    assert!(recover_interrupted(dir.path(), &key()).expect("again").is_empty(), "idempotent");
+    assert!(
+        recover_interrupted(dir.path(), &key()).expect("again").recovered.is_empty(),
+        "idempotent"
+    );
 }
 
 #[test]
@@ -76,7 +79,7 @@ fn dropping_without_finish_keeps_every_sample() {
         let mut w = RecordingWriter::create(dir.path(), &key(), RATE, 1).expect("create");
         w.push_i16(&a).expect("push");
     }
-    let recovered = recover_interrupted(dir.path(), &key()).expect("recover");
+    let recovered = recover_interrupted(dir.path(), &key()).expect("recover").recovered;
     let audio = read_recording(&recovered[0].path, &key(), HOUR).expect("read");
     assert_eq!(audio.samples, a);
 }
@@ -86,14 +89,14 @@ fn a_torn_last_chunk_is_cut_off_and_the_rest_kept() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut w = RecordingWriter::create(dir.path(), &key(), RATE, 1).expect("create");
     w.push_i16(&tone(RATE as usize * 2, 1)).expect("push");
-    std::mem::forget(w);
+    w.simulate_crash();
     let part = only_file(dir.path(), ".hla.part");
     // Half of a third chunk reached the disk.
     let mut bytes = std::fs::read(&part).expect("read");
     bytes.extend_from_slice(&(32_016u32).to_le_bytes());
     bytes.extend_from_slice(&[0xAB; 9_000]);
     std::fs::write(&part, &bytes).expect("write");
-    let recovered = recover_interrupted(dir.path(), &key()).expect("recover");
+    let recovered = recover_interrupted(dir.path(), &key()).expect("recover").recovered;
     assert_eq!(recovered[0].duration_ms, 2000);
     assert_eq!(recovered[0].discarded_bytes, 9_004);
     read_recording(&recovered[0].path, &key(), HOUR).expect("a valid recording again");
@@ -130,6 +133,12 @@ fn tampering_wrong_keys_and_truncation_are_typed_errors() {
         read_recording(&path, &key(), HOUR),
         Err(CaptureError::Truncated { chunks: 3 })
     ));
+
+    // Bytes appended after the closing chunk.
+    let mut appended = good.clone();
+    appended.extend_from_slice(b"extra");
+    std::fs::write(&path, &appended).expect("write");
+    assert!(matches!(read_recording(&path, &key(), HOUR), Err(CaptureError::NotARecording { .. })));
 
     // A header from another file (different file id): every chunk fails.
     let mut w2 = RecordingWriter::create(dir.path(), &key(), RATE, 1).expect("create");
@@ -250,7 +259,8 @@ fn kill_9_loses_at_most_a_second() {
     child.wait().expect("reap");
     let pushed_ms = progress(dir.path());
     assert!(pushed_ms >= 2_500, "the child pushed only {pushed_ms} ms in 60 s");
-    let recovered = recover_interrupted(&dir.path().join("audio"), &key()).expect("recover");
+    let recovered =
+        recover_interrupted(&dir.path().join("audio"), &key()).expect("recover").recovered;
     assert_eq!(recovered.len(), 1);
     let kept = recovered[0].duration_ms;
     // Every push that returned is on disk except the pending part of the current second (one
@@ -394,4 +404,56 @@ fn bad_wav_files_are_typed_errors_and_leave_nothing_behind() {
         .map(|d| d.filter_map(Result::ok).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "a failed import left {} files", left.len());
+}
+
+#[test]
+fn recovery_never_destroys_what_it_cannot_prove_and_skips_live_recordings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut w = RecordingWriter::create(dir.path(), &key(), RATE, 1).expect("create");
+    w.push_i16(&tone(RATE as usize * 3, 1)).expect("push");
+    std::mem::forget(w); // keeps its lock until this process ends: still "live"
+    let part = only_file(dir.path(), ".hla.part");
+    let before = std::fs::read(&part).expect("read");
+    let report = recover_interrupted(dir.path(), &key()).expect("recover");
+    assert!(report.recovered.is_empty() && report.failed.is_empty(), "a locked file is skipped");
+    // Once the writer's lock is gone (a copy stands in for the file after a crash), a wrong
+    // key must not cut anything.
+    let copy = dir
+        .path()
+        .join(part.file_name().expect("name").to_string_lossy().replace("hla.part", "copy"));
+    std::fs::rename(&part, &copy).expect("move");
+    std::fs::write(&part, &before).expect("write");
+    let other = SecretKey::from_bytes([9; 32]);
+    let report = recover_interrupted(dir.path(), &other).expect("recover");
+    assert_eq!(report.failed.len(), 1);
+    assert!(matches!(report.failed[0].1, CaptureError::Tampered { index: 0 }));
+    assert_eq!(std::fs::read(&part).expect("read"), before, "left untouched");
+    // Damage before the end is not a torn tail: reported, untouched.
+    let mut damaged = before.clone();
+    damaged[32 + 4 + 100] ^= 0x40;
+    std::fs::write(&part, &damaged).expect("write");
+    let report = recover_interrupted(dir.path(), &key()).expect("recover");
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(std::fs::read(&part).expect("read"), damaged);
+    // With the right key and intact chunks it recovers.
+    std::fs::write(&part, &before).expect("write");
+    assert_eq!(
+        recover_interrupted(dir.path(), &key()).expect("recover").recovered[0].duration_ms,
+        3_000
+    );
+}
+
+#[test]
+fn swapped_recordings_are_detected_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = RecordingWriter::create(dir.path(), &key(), RATE, 1).expect("create");
+    a.push_i16(&tone(100, 1)).expect("push");
+    let a = a.finish().expect("finish");
+    let mut b = RecordingWriter::create(dir.path(), &key(), RATE, 1).expect("create");
+    b.push_i16(&tone(200, 1)).expect("push");
+    let b = b.finish().expect("finish");
+    let (bytes_a, bytes_b) = (std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b"));
+    std::fs::write(&a, bytes_b).expect("swap");
+    std::fs::write(&b, bytes_a).expect("swap");
+    assert!(matches!(read_recording(&a, &key(), HOUR), Err(CaptureError::NotARecording { .. })));
 }

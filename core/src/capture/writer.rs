@@ -43,7 +43,7 @@ impl std::fmt::Debug for RecordingWriter {
     }
 }
 
-fn sync_dir(dir: &Path) {
+pub(crate) fn sync_dir(dir: &Path) {
     // Makes the file's creation or rename durable; best effort where directories can't be synced.
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
@@ -74,6 +74,11 @@ impl RecordingWriter {
             .create_new(true)
             .open(&part_path)
             .map_err(CaptureError::io("create the recording"))?;
+        // Held for the writer's life: recovery skips files a live recording still holds.
+        file.try_lock().map_err(|_| CaptureError::Io {
+            op: "lock the recording",
+            kind: std::io::ErrorKind::WouldBlock,
+        })?;
         file.write_all(&header.encode())
             .and_then(|()| file.sync_all())
             .map_err(CaptureError::io("write the recording header"))?;
@@ -136,7 +141,7 @@ impl RecordingWriter {
         let plain = zeroize::Zeroizing::new(
             self.pending.iter().flat_map(|s| s.to_le_bytes()).collect::<Vec<u8>>(),
         );
-        let sealed = self.cipher.seal(self.next_index, last, &plain);
+        let sealed = self.cipher.seal(self.next_index, last, &plain)?;
         let mut record = Vec::with_capacity(4 + sealed.len());
         record.extend_from_slice(&(sealed.len() as u32).to_le_bytes());
         record.extend_from_slice(&sealed);
@@ -150,6 +155,20 @@ impl RecordingWriter {
         self.pending.clear();
         self.next_index += 1;
         Ok(())
+    }
+
+    /// Seals what is pending now, without waiting for a whole second: call when the shell pauses
+    /// or goes to the background, so a pause never holds audio only in memory.
+    pub fn flush(&mut self) -> Result<(), CaptureError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.seal_pending(false)
+    }
+
+    /// The file being written (a `.part` until `finish`).
+    pub fn part_path(&self) -> &Path {
+        &self.part_path
     }
 
     /// Audio durable on disk so far, in milliseconds.
@@ -186,6 +205,15 @@ impl RecordingWriter {
             sync_dir(dir);
         }
         Ok(self.final_path.clone())
+    }
+}
+
+#[cfg(test)]
+impl RecordingWriter {
+    /// What a crash leaves: pending audio lost, the file closed (its lock released) unsealed.
+    pub(crate) fn simulate_crash(mut self) {
+        self.pending.clear();
+        self.file = None;
     }
 }
 

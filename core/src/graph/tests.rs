@@ -723,7 +723,10 @@ fn voice_memories_from_recordings_imports_and_recovery() {
     let mut w = g.start_recording(16_000, 1).expect("start");
     let speech: Vec<i16> = (0..40_000).map(|i| ((i * 13) % 3000) as i16 - 1500).collect();
     w.push_i16(&speech).expect("push");
-    let (memory, recording) = g.save_recording(w, "Grandad's boat").expect("save");
+    let mut w = Some(w);
+    assert!(matches!(g.save_recording(&mut w, "   "), Err(GraphError::InvalidInput { .. })));
+    assert!(w.is_some(), "a rejected title keeps the recording open");
+    let (memory, recording) = g.save_recording(&mut w, "Grandad's boat").expect("save");
     assert_eq!(memory.source, MemorySource::Voice);
     assert_eq!((recording.duration_ms, recording.sample_rate), (2_500, 16_000));
     assert!(recording.audio_path.starts_with("audio/") && recording.audio_path.ends_with(".hla"));
@@ -747,12 +750,19 @@ fn voice_memories_from_recordings_imports_and_recovery() {
     // A crash mid-recording: recovered into a memory at the next start.
     let mut crashed = g.start_recording(16_000, 1).expect("start");
     crashed.push_i16(&speech).expect("push");
-    std::mem::forget(crashed);
-    let recovered = g.recover_recordings().expect("recover");
-    assert_eq!(recovered.len(), 1);
+    crashed.simulate_crash();
+    let (recovered, failed) = g.recover_recordings().expect("recover");
+    assert_eq!((recovered.len(), failed), (1, 0));
     assert_eq!(recovered[0].0.title, RECOVERED_TITLE);
     assert_eq!(recovered[0].1.duration_ms, 2_000);
-    assert!(g.recover_recordings().expect("again").is_empty());
+    assert!(g.recover_recordings().expect("again").0.is_empty());
+    // A finished recording whose memory was never stored (a crash in between) is picked up.
+    let mut orphan = g.start_recording(8_000, 1).expect("start");
+    orphan.push_i16(&speech[..12_000]).expect("push");
+    orphan.finish().expect("finish");
+    let (found, _) = g.recover_recordings().expect("orphans");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].1.duration_ms, 1_500);
     // Deleting the memory deletes its audio.
     let file = g.data_file(&recording.audio_path).expect("path");
     assert!(file.exists());

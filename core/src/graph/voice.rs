@@ -31,13 +31,15 @@ impl MemoryGraph {
         Ok(RecordingWriter::create(&self.audio_dir(), &self.audio_key(), sample_rate, channels)?)
     }
 
-    /// Closes a recording and stores it as a new voice memory.
+    /// Closes the recording in `writer` and stores it as a new voice memory. The writer is taken
+    /// only once the title is valid, so a rejected title leaves the recording open.
     pub fn save_recording(
         &self,
-        writer: RecordingWriter,
+        writer: &mut Option<RecordingWriter>,
         title: &str,
     ) -> Result<(Memory, Recording), GraphError> {
         super::codec::check_text(title, "title", super::memories::MAX_TITLE_CHARS)?;
+        let writer = writer.take().ok_or(crate::capture::CaptureError::Closed)?;
         let duration_ms = writer.durable_ms_with_pending();
         let (rate, _) = writer.format();
         let path = writer.finish()?;
@@ -52,16 +54,41 @@ impl MemoryGraph {
         self.store_voice_memory(&path, title, duration_ms, rate)
     }
 
-    /// Recovers recordings interrupted by a crash or kill and stores each as a voice memory
-    /// titled [`RECOVERED_TITLE`]. Call at start-up; returns what was recovered.
-    pub fn recover_recordings(&self) -> Result<Vec<(Memory, Recording)>, GraphError> {
-        let recovered = capture::recover_interrupted(&self.audio_dir(), &self.audio_key())?;
-        let mut stored = Vec::with_capacity(recovered.len());
-        for r in recovered {
-            let rate = capture::read_format(&r.path)?.0;
-            stored.push(self.store_voice_memory(&r.path, RECOVERED_TITLE, r.duration_ms, rate)?);
+    /// Recovers recordings interrupted by a crash or kill, and finished recordings that never
+    /// reached the graph (a crash between closing the file and storing the memory), and stores
+    /// each as a voice memory titled [`RECOVERED_TITLE`]. Call at start-up. A recording that
+    /// cannot be recovered is left untouched and counted in the second value.
+    pub fn recover_recordings(&self) -> Result<(Vec<(Memory, Recording)>, u32), GraphError> {
+        let dir = self.audio_dir();
+        let key = self.audio_key();
+        let report = capture::recover_interrupted(&dir, &key)?;
+        let mut failed = report.failed.len() as u32;
+        let known: std::collections::HashSet<String> = self.db.read(|tx| {
+            let mut stmt = tx.prepare("SELECT audio_path FROM recording")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            Ok::<_, GraphError>(rows.collect::<Result<_, _>>()?)
+        })?;
+        let mut orphans: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        orphans.retain(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            name.ends_with(".hla")
+                && !known.contains(&format!("{}/{name}", super::media::AUDIO_DIR))
+        });
+        orphans.sort();
+        let mut stored = Vec::new();
+        for path in orphans {
+            let format = capture::read_format(&path);
+            let duration = capture::recording_duration_ms(&path, &key);
+            match (format, duration) {
+                (Ok((rate, _)), Ok(ms)) => {
+                    stored.push(self.store_voice_memory(&path, RECOVERED_TITLE, ms, rate)?)
+                }
+                _ => failed += 1,
+            }
         }
-        Ok(stored)
+        Ok((stored, failed))
     }
 
     /// The audio of a recording, as stored.
