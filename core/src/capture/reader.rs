@@ -246,12 +246,21 @@ fn recover_one(
         .write(true)
         .open(part)
         .map_err(CaptureError::io("reopen a recording"))?;
-    // A live writer holds an exclusive lock on its file: leave it alone.
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
-        Err(std::fs::TryLockError::Error(e)) => {
-            return Err(CaptureError::Io { op: "lock a recording", kind: e.kind() })
+    // A live writer holds an exclusive lock on its file: leave it alone. A lock can also linger
+    // for a moment after its writer closed (a process forking at that instant shares the open
+    // file until it execs), so ask a few times before deciding the recording is live.
+    let mut attempts = 0;
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) if attempts < 20 => {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(CaptureError::Io { op: "lock a recording", kind: e.kind() })
+            }
         }
     }
     let size = file.metadata().map_err(CaptureError::io("inspect a recording"))?.len();
