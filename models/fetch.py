@@ -67,9 +67,32 @@ def member_reader(archives: list):
     return read
 
 
+def convert(artifact: dict, out: Path) -> None:
+    """Converts a CTranslate2 model to whisper.cpp's ggml (models/convert.py), verifying the
+    result against the sha256 pinned in the manifest (the converter is deterministic)."""
+    spec = artifact.get("convert")
+    if spec is None:
+        return
+    target = out / spec["file"]
+    if target.is_file() and sha256_of(target) == spec["sha256"]:
+        return
+    sys.path.insert(0, str(HERE))
+    import convert as converter  # noqa: E402 (models/convert.py, next to this file)
+
+    try:
+        converter.convert(out, target)
+    except converter.ConvertError as e:
+        raise SystemExit(f"{artifact['name']}: conversion failed: {e}") from None
+    if sha256_of(target) != spec["sha256"]:
+        target.unlink()
+        raise SystemExit(f"{artifact['name']}/{spec['file']}: converted model's sha256 does not match the manifest")
+    print(f"models: {artifact['name']} converted to {spec['file']} and verified")
+
+
 def fetch(artifact: dict, root: Path) -> None:
     out = root / artifact["name"]
     if complete(out, artifact["files"]):
+        convert(artifact, out)
         print(f"models: {artifact['name']} present and verified")
         return
     out.mkdir(parents=True, exist_ok=True)
@@ -89,6 +112,7 @@ def fetch(artifact: dict, root: Path) -> None:
                 part.unlink()
                 raise SystemExit(f"{artifact['name']}/{name}: sha256 mismatch after extraction")
             part.replace(out / name)
+    convert(artifact, out)
     print(f"models: {artifact['name']} fetched and verified")
 
 

@@ -5,4 +5,5 @@
 pub mod capture;
 pub mod graph;
 pub mod keystore;
+pub mod speech;
 pub mod store;
