@@ -4,6 +4,7 @@
 use heirloom_core::capture::CaptureError;
 use heirloom_core::graph::GraphError;
 use heirloom_core::keystore::KeyStoreError;
+use heirloom_core::speech::SpeechError;
 use heirloom_core::store::StoreError;
 
 /// What went wrong, in terms an app can act on.
@@ -33,6 +34,12 @@ pub enum ApiError {
     /// Storage failed (disk full, I/O, database busy).
     #[error("storage failed: {reason}")]
     Storage { reason: String },
+    /// A speech model is not installed or cannot be loaded.
+    #[error("speech model unavailable: {reason}")]
+    ModelUnavailable { reason: String },
+    /// The job was cancelled through its cancel handle.
+    #[error("cancelled")]
+    Cancelled,
     /// The handle was closed.
     #[error("this Heirloom handle is closed")]
     Closed,
@@ -70,6 +77,24 @@ impl From<GraphError> for ApiError {
             GraphError::Conflict { reason } => Self::Conflict { reason: reason.to_owned() },
             GraphError::Store(e) => e.into(),
             GraphError::Capture(e) => e.into(),
+            GraphError::Speech(e) => e.into(),
+        }
+    }
+}
+
+impl From<SpeechError> for ApiError {
+    fn from(e: SpeechError) -> Self {
+        let reason = e.to_string();
+        match e {
+            SpeechError::ModelMissing { .. } | SpeechError::ModelInvalid { .. } => {
+                Self::ModelUnavailable { reason }
+            }
+            SpeechError::Cancelled => Self::Cancelled,
+            SpeechError::Language { .. } | SpeechError::InvalidOptions { .. } => {
+                Self::InvalidInput { reason }
+            }
+            SpeechError::Audio(e) => e.into(),
+            SpeechError::Engine { .. } => Self::Internal { reason },
         }
     }
 }

@@ -71,6 +71,8 @@ pub struct Recording {
     pub audio_path: String,
     pub duration_ms: i64,
     pub sample_rate: u32,
+    pub transcript_model: Option<String>,
+    pub transcript_language: Option<String>,
 }
 
 #[uniffi::remote(Record)]

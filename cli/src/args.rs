@@ -32,6 +32,30 @@ pub struct Global {
     pub json: bool,
 }
 
+/// Speech recognition options.
+#[derive(Debug, Args)]
+pub struct SpeechArgs {
+    /// Speech model: tiny.en (English, fast) or base (multilingual, better).
+    #[arg(long, default_value = "tiny.en")]
+    pub model: String,
+    /// Language (ISO 639-1, e.g. en, de); default: English for tiny.en, detected for base.
+    #[arg(long)]
+    pub language: Option<String>,
+    /// Directory holding the models (default: $HEIRLOOM_MODELS, else the checkout's
+    /// models/cache).
+    #[arg(long, env = "HEIRLOOM_MODELS")]
+    pub models_dir: Option<PathBuf>,
+    /// Threads for recognition (default: the free cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Store the audio only; transcribe later with `heirloom transcribe`.
+    #[arg(long)]
+    pub no_transcribe: bool,
+    /// Show a progress bar on standard error even when it is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create (or open) the encrypted store and show where it lives.
@@ -51,14 +75,36 @@ pub enum Command {
         #[arg(long)]
         when: Option<String>,
     },
-    /// Import a WAV recording as a voice memory (encrypted into the store; transcription comes
-    /// with the speech stage).
+    /// Import a WAV recording as a voice memory (encrypted into the store) and transcribe it
+    /// on this machine, printing the transcript with timestamps.
     Import {
         /// The WAV file (8/16/24/32-bit PCM or 32-bit float, 8–48 kHz, mono or stereo).
         file: PathBuf,
         /// Title of the memory (default: the file's name).
         #[arg(long)]
         title: Option<String>,
+        #[command(flatten)]
+        speech: SpeechArgs,
+    },
+    /// Record a voice memory from a WAV file, streamed through a live recording session in
+    /// 100 ms frames the way the apps push microphone audio, then transcribe it.
+    Record {
+        /// The WAV file standing in for the microphone.
+        #[arg(long)]
+        wav: PathBuf,
+        /// Title of the memory (default: the file's name).
+        #[arg(long)]
+        title: Option<String>,
+        #[command(flatten)]
+        speech: SpeechArgs,
+    },
+    /// Transcribe a voice memory's recordings again (say, with the better model): machine text
+    /// is replaced, the owner's corrections are kept.
+    Transcribe {
+        /// The memory.
+        id: i64,
+        #[command(flatten)]
+        speech: SpeechArgs,
     },
     /// Recover recordings interrupted by a crash into voice memories.
     Recover,
@@ -191,6 +237,8 @@ impl Command {
             Command::Init => "init",
             Command::Add { .. } => "add",
             Command::Import { .. } => "import",
+            Command::Record { .. } => "record",
+            Command::Transcribe { .. } => "transcribe",
             Command::Recover => "recover",
             Command::List { .. } => "list",
             Command::Show { .. } => "show",

@@ -14,6 +14,53 @@ fn open(cli: &Cli) -> Result<MemoryGraph, CliError> {
     Ok(MemoryGraph::open(&data_dir, &FileKeyStore::new(key_file))?)
 }
 
+fn title_from(file: &std::path::Path) -> String {
+    file.file_stem().map_or_else(|| "Recording".to_owned(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Prints a new voice memory, transcribing it first unless asked not to.
+fn voice_memory(
+    graph: &MemoryGraph,
+    out: &Output,
+    name: &str,
+    memory: Memory,
+    recording: Recording,
+    speech: &crate::args::SpeechArgs,
+) -> Result<(), CliError> {
+    let header = format!(
+        "memory #{} ({:.1} s at {} Hz, encrypted as {})",
+        memory.id,
+        recording.duration_ms as f64 / 1000.0,
+        recording.sample_rate,
+        recording.audio_path
+    );
+    if speech.no_transcribe {
+        let data = serde_json::json!({
+            "memory_id": memory.id, "recording_id": recording.id,
+            "memory": memory, "recording": recording, "segments": [],
+        });
+        out.emit(name, &data, |_| header.clone());
+        return Ok(());
+    }
+    let model = crate::voice::load_model(speech)?;
+    let (transcript, segments) =
+        crate::voice::transcribe(graph, recording.id, &model, speech, out)?;
+    let recording = graph.recording(recording.id)?;
+    let data = serde_json::json!({
+        "memory_id": memory.id,
+        "recording_id": recording.id,
+        "model": transcript.model,
+        "language": transcript.language,
+        "audio_ms": transcript.audio_ms,
+        "speech_ms": transcript.speech_ms,
+        "segments": transcript.segments,
+        "memory": memory,
+        "recording": recording,
+    });
+    out.emit(name, &data, |_| format!("{header}\n{}", crate::voice::render_segments(&segments)));
+    Ok(())
+}
+
 fn parse_when(text: Option<&str>) -> Result<Option<AboutWhen>, CliError> {
     text.map(|t| t.parse::<AboutWhen>().map_err(|e| CliError::Usage(format!("--when: {e}"))))
         .transpose()
@@ -232,22 +279,34 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
                 format!("added memory #{}\n{}", d.memory.id, render_detail(d))
             });
         }
-        Command::Import { file, title } => {
-            let title = title.clone().unwrap_or_else(|| {
-                file.file_stem()
-                    .map_or_else(|| "Recording".to_owned(), |s| s.to_string_lossy().into_owned())
-            });
+        Command::Import { file, title, speech } => {
+            let title = title.clone().unwrap_or_else(|| title_from(file));
             let (memory, recording) = graph.import_audio(file, &title)?;
-            let data = serde_json::json!({ "memory": memory, "recording": recording });
-            out.emit(name, &data, |_| {
-                format!(
-                    "imported memory #{} ({:.1} s at {} Hz, encrypted as {})",
-                    memory.id,
-                    recording.duration_ms as f64 / 1000.0,
-                    recording.sample_rate,
-                    recording.audio_path
-                )
+            voice_memory(&graph, out, name, memory, recording, speech)?;
+        }
+        Command::Record { wav, title, speech } => {
+            let title = title.clone().unwrap_or_else(|| title_from(wav));
+            let (memory, recording) = crate::voice::record_from_wav(&graph, wav, &title)?;
+            voice_memory(&graph, out, name, memory, recording, speech)?;
+        }
+        Command::Transcribe { id, speech } => {
+            let detail = graph.memory_detail(*id)?;
+            if detail.recordings.is_empty() {
+                return Err(CliError::Usage(format!("memory #{id} has no recording")));
+            }
+            let model = crate::voice::load_model(speech)?;
+            let mut transcripts = Vec::new();
+            for rec in &detail.recordings {
+                let (t, _) = crate::voice::transcribe(&graph, rec.id, &model, speech, out)?;
+                transcripts.push(t);
+            }
+            let segments = graph.segments(*id)?;
+            let data = serde_json::json!({
+                "memory_id": id,
+                "transcripts": transcripts,
+                "segments": segments,
             });
+            out.emit(name, &data, |_| crate::voice::render_segments(&segments));
         }
         Command::Recover => {
             let (recovered, failed) = graph.recover_recordings()?;

@@ -4,6 +4,7 @@
 //! JSON failure: `{"ok": false, "command": NAME, "error": {"kind": KIND, "message": TEXT}}`.
 
 use heirloom_core::graph::GraphError;
+use heirloom_core::speech::SpeechError;
 use heirloom_core::store::StoreError;
 use serde::Serialize;
 
@@ -39,6 +40,17 @@ impl CliError {
                     | heirloom_core::capture::CaptureError::Truncated { .. } => ("corrupt", 4),
                     _ => ("invalid_input", 1),
                 },
+                GraphError::Speech(s) => match s {
+                    SpeechError::ModelMissing { .. } | SpeechError::ModelInvalid { .. } => {
+                        ("model_unavailable", 5)
+                    }
+                    SpeechError::Cancelled => ("cancelled", 130),
+                    SpeechError::Language { .. } | SpeechError::InvalidOptions { .. } => {
+                        ("invalid_input", 1)
+                    }
+                    SpeechError::Audio(_) => ("corrupt", 4),
+                    SpeechError::Engine { .. } => ("internal", 1),
+                },
                 GraphError::Store(s) => match s {
                     StoreError::WrongKey => ("wrong_key", 3),
                     StoreError::KeyMissing => ("key_missing", 3),
@@ -67,6 +79,11 @@ pub struct Output {
 impl Output {
     pub fn new(json: bool) -> Self {
         Self { json }
+    }
+
+    /// Whether output is one JSON document.
+    pub fn is_json(&self) -> bool {
+        self.json
     }
 
     /// Prints `data` as JSON, or `human(data)` as text.

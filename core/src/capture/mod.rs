@@ -17,6 +17,7 @@ mod format;
 mod import;
 mod reader;
 mod resample;
+mod stream;
 mod writer;
 
 pub use import::import_wav;
@@ -25,6 +26,7 @@ pub use reader::{
     RecoveredRecording, RecoveryReport,
 };
 pub use resample::{to_speech_rate, SPEECH_RATE};
+pub use stream::SpeechStream;
 pub use writer::{RecordingWriter, SampleFormat};
 
 /// Purpose string for the audio key derived from the store key.

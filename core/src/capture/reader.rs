@@ -143,7 +143,7 @@ fn scan(
     Ok(out)
 }
 
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+pub(crate) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match r.read(&mut buf[filled..])? {
@@ -165,7 +165,7 @@ pub fn read_format(path: &Path) -> Result<(u32, u16), CaptureError> {
 
 /// The file id a recording's name must carry (names are `<hex id>.hla`), so two recordings
 /// cannot be swapped on disk unnoticed.
-fn check_name(path: &Path, header: &Header) -> Result<(), CaptureError> {
+pub(crate) fn check_name(path: &Path, header: &Header) -> Result<(), CaptureError> {
     let expected: String = header.file_id.iter().map(|b| format!("{b:02x}")).collect();
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     if name.split('.').next() == Some(expected.as_str()) {

@@ -17,6 +17,9 @@ pub enum GraphError {
     /// Recording, reading or importing audio failed.
     #[error(transparent)]
     Capture(#[from] crate::capture::CaptureError),
+    /// Speech recognition failed or was cancelled.
+    #[error(transparent)]
+    Speech(#[from] crate::speech::SpeechError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

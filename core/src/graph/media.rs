@@ -34,24 +34,35 @@ fn check_file_reference(path: &str, dir: &'static str) -> Result<(), GraphError>
     Ok(())
 }
 
-fn recording_from_row(row: &Row<'_>) -> rusqlite::Result<Recording> {
+pub(crate) const RECORDING_COLUMNS: &str = "id, memory_id, audio_path, duration_ms, sample_rate, \
+     transcript_model, transcript_language";
+
+pub(crate) fn recording_from_row(row: &Row<'_>) -> rusqlite::Result<Recording> {
     Ok(Recording {
         id: row.get(0)?,
         memory_id: row.get(1)?,
         audio_path: row.get(2)?,
         duration_ms: row.get(3)?,
         sample_rate: row.get(4)?,
+        transcript_model: row.get(5)?,
+        transcript_language: row.get(6)?,
     })
+}
+
+pub(crate) fn load_recording(tx: &Transaction<'_>, id: RecordingId) -> Result<Recording, GraphError> {
+    tx.prepare_cached(&format!("SELECT {RECORDING_COLUMNS} FROM recording WHERE id = ?1"))?
+        .query_row([id], recording_from_row)
+        .optional()?
+        .ok_or(GraphError::NotFound { what: "recording", id })
 }
 
 pub(crate) fn load_recordings(
     tx: &Transaction<'_>,
     memory: MemoryId,
 ) -> Result<Vec<Recording>, GraphError> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT id, memory_id, audio_path, duration_ms, sample_rate FROM recording \
-         WHERE memory_id = ?1 ORDER BY id",
-    )?;
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {RECORDING_COLUMNS} FROM recording WHERE memory_id = ?1 ORDER BY id"
+    ))?;
     let rows = stmt.query_map([memory], recording_from_row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
@@ -104,11 +115,7 @@ impl MemoryGraph {
                 params![memory, audio_path, duration_ms, sample_rate, now_ms()],
             )?;
             let id = tx.last_insert_rowid();
-            Ok(tx.query_row(
-                "SELECT id, memory_id, audio_path, duration_ms, sample_rate FROM recording WHERE id = ?1",
-                [id],
-                recording_from_row,
-            )?)
+            load_recording(tx, id)
         })
     }
 

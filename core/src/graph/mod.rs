@@ -14,6 +14,7 @@ mod merge;
 mod model;
 mod search;
 mod segments;
+mod transcripts;
 mod views;
 mod voice;
 

@@ -108,6 +108,10 @@ pub struct Recording {
     pub audio_path: String,
     pub duration_ms: i64,
     pub sample_rate: u32,
+    /// The model whose transcript the recording's segments hold (`None`: not transcribed).
+    pub transcript_model: Option<String>,
+    /// The transcript's language (ISO 639-1).
+    pub transcript_language: Option<String>,
 }
 
 /// One timed piece of a transcript.

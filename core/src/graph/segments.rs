@@ -154,7 +154,7 @@ impl MemoryGraph {
 }
 
 /// Character span of the whole-word occurrence of `quote` in `text` nearest to `old_start`.
-fn find_quote(text: &str, quote: &str, old_start: u32) -> Option<(u32, u32)> {
+pub(crate) fn find_quote(text: &str, quote: &str, old_start: u32) -> Option<(u32, u32)> {
     let quote_chars = quote.chars().count() as u32;
     let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
     let (mut best, mut counted_bytes, mut counted_chars) = (None::<u32>, 0usize, 0u32);

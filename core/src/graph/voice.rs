@@ -7,8 +7,13 @@ use super::model::*;
 use super::{now_ms, GraphError, MemoryGraph};
 use crate::capture::{self, RecordingWriter, AUDIO_KEY_PURPOSE};
 use crate::keystore::SecretKey;
+use crate::speech::{self, CancelToken, SpeechListener, SpeechModel, TranscribeOptions, Transcript};
 use rusqlite::params;
 use std::path::Path;
+use std::sync::Arc;
+
+/// Names given to the recogniser as vocabulary, at most.
+const VOCABULARY_NAMES: u32 = 40;
 
 /// Title given to a recording recovered after an interruption, until the owner renames it.
 pub const RECOVERED_TITLE: &str = "Recovered recording";
@@ -103,6 +108,58 @@ impl MemoryGraph {
         Ok(capture::read_recording(&path, &self.audio_key(), max_seconds)?)
     }
 
+    /// Transcribes a recording with `model` and stores the transcript as its segments,
+    /// replacing an earlier machine transcript but keeping the owner's corrections. Unless
+    /// `options.vocabulary` is given, the names of people and places in the graph (most
+    /// mentioned first) bias recognition toward their spelling. The audio is streamed from
+    /// disk, never held whole.
+    pub fn transcribe_recording(
+        &self,
+        recording: RecordingId,
+        model: &Arc<SpeechModel>,
+        options: &TranscribeOptions,
+        listener: Option<Arc<dyn SpeechListener>>,
+        cancel: &CancelToken,
+    ) -> Result<(Transcript, Vec<Segment>), GraphError> {
+        let rec = self.recording(recording)?;
+        let path = self
+            .data_file(&rec.audio_path)
+            .ok_or_else(|| GraphError::invalid("recording path is not a file reference"))?;
+        let mut options = options.clone();
+        if options.vocabulary.is_empty() {
+            options.vocabulary = self.vocabulary(VOCABULARY_NAMES)?;
+        }
+        let mut source = RecordingSource(capture::SpeechStream::open(&path, &self.audio_key())?);
+        let transcript = speech::transcribe(model, &mut source, &options, listener, cancel)?;
+        let segments: Vec<NewSegment> = transcript
+            .segments
+            .iter()
+            .map(|s| NewSegment {
+                start_ms: s.start_ms as i64,
+                end_ms: s.end_ms as i64,
+                text: s.text.clone(),
+                confidence: f64::from(s.confidence),
+            })
+            .collect();
+        let stored =
+            self.store_transcript(recording, &transcript.model, &transcript.language, &segments)?;
+        Ok((transcript, stored))
+    }
+
+    /// Names of people and places, most mentioned first: the recogniser's vocabulary.
+    pub fn vocabulary(&self, limit: u32) -> Result<Vec<String>, GraphError> {
+        self.db.read(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "SELECT e.display_name FROM entity e \
+                 WHERE e.kind IN ('person', 'place') AND e.merged_into IS NULL \
+                 ORDER BY (SELECT count(*) FROM mention m WHERE m.entity_id = e.id) DESC, e.id \
+                 LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([limit], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
     fn store_voice_memory(
         &self,
         path: &Path,
@@ -134,5 +191,18 @@ impl MemoryGraph {
                 .ok_or(GraphError::NotFound { what: "recording", id: memory_id })?;
             Ok((load_memory(tx, memory_id)?, recording))
         })
+    }
+}
+
+/// A recording streamed from disk as the recogniser's audio.
+struct RecordingSource(capture::SpeechStream);
+
+impl speech::AudioSource for RecordingSource {
+    fn read(&mut self, out: &mut Vec<f32>, max: usize) -> Result<usize, speech::SpeechError> {
+        Ok(self.0.read(out, max)?)
+    }
+
+    fn total_samples(&self) -> Option<u64> {
+        Some(self.0.estimated_samples())
     }
 }

@@ -71,13 +71,13 @@ fn check_ggml_file(path: &Path, name: &str) -> Result<(), SpeechError> {
     let len = file.metadata().map_err(|_| invalid("cannot read the file"))?.len();
     let mut r = BufReader::new(file);
     let mut pos: u64 = 0;
-    let mut i32_at = |r: &mut BufReader<File>, pos: &mut u64| -> Result<i32, SpeechError> {
+    let i32_at = |r: &mut BufReader<File>, pos: &mut u64| -> Result<i32, SpeechError> {
         let mut b = [0u8; 4];
         r.read_exact(&mut b).map_err(|_| invalid("the file is truncated"))?;
         *pos += 4;
         Ok(i32::from_le_bytes(b))
     };
-    let mut skip = |r: &mut BufReader<File>, pos: &mut u64, n: u64| -> Result<(), SpeechError> {
+    let skip = |r: &mut BufReader<File>, pos: &mut u64, n: u64| -> Result<(), SpeechError> {
         if *pos + n > len {
             return Err(invalid("the file is truncated"));
         }

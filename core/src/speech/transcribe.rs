@@ -455,6 +455,12 @@ pub fn transcribe(
             break;
         }
     }
+    // The total may have been an estimate (a recording's framing): end at exactly 100 %.
+    if let Some(l) = &listener {
+        if total_ms != Some(ms(buf_start)) {
+            l.progress(ms(buf_start), Some(ms(buf_start)));
+        }
+    }
     Ok(Transcript {
         model: model.name().to_owned(),
         language: language.unwrap_or("en").to_owned(),

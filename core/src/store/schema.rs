@@ -9,6 +9,7 @@ use rusqlite::Connection;
 pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_memory_graph.sql"),
     include_str!("migrations/002_segment_search.sql"),
+    include_str!("migrations/003_transcripts.sql"),
 ];
 
 /// The schema version this build writes.
