@@ -195,3 +195,64 @@ fn import_a_wav_as_a_voice_memory() {
     let (code, doc) = cli.run(&["import", wav.to_str().expect("utf-8")]);
     assert_eq!((code, doc["error"]["kind"].clone()), (1, "invalid_input".into()));
 }
+
+fn jfk() -> std::path::PathBuf {
+    let dir = std::env::var_os("HEIRLOOM_MODELS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/cache"),
+        std::path::PathBuf::from,
+    );
+    dir.join("samples/jfk.wav")
+}
+
+fn words(v: &Value) -> Vec<String> {
+    // Transcript segments carry `text`; stored ones `machine_text` and the owner's `user_text`.
+    let text: Vec<&str> = v
+        .as_array()
+        .expect("segments")
+        .iter()
+        .filter_map(|s| s["text"].as_str().or(s["user_text"].as_str()).or(s["machine_text"].as_str()))
+        .collect();
+    text.join(" ")
+        .split_whitespace()
+        .map(|w| w.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+const JFK: &str = "and so my fellow americans ask not what your country can do for you ask what \
+                   you can do for your country";
+
+#[test]
+fn import_and_record_transcribe_real_speech_into_the_graph() {
+    let cli = Cli::new();
+    let wav = jfk();
+    let wav = wav.to_str().expect("utf-8");
+    let data = cli.ok(&["import", wav, "--title", "JFK", "--threads", "1"]);
+    assert_eq!(words(&data["segments"]).join(" "), JFK);
+    assert_eq!(data["model"], "tiny.en");
+    assert_eq!(data["recording"]["transcript_model"], "tiny.en");
+    let seg = &data["segments"][0];
+    assert!(seg["start_ms"].as_u64().is_some() && seg["end_ms"].as_u64() > seg["start_ms"].as_u64());
+    assert!(seg["confidence"].as_f64().is_some_and(|c| c > 0.0 && c <= 1.0));
+    let id = data["memory_id"].as_i64().expect("id").to_string();
+    assert_eq!(words(&cli.ok(&["show", &id])["segments"]).join(" "), JFK, "stored in the graph");
+    assert_eq!(cli.ok(&["search", "fellow americans"]).as_array().map(Vec::len), Some(1));
+
+    // Through a live recording session, 100 ms at a time.
+    let rec = cli.ok(&["record", "--wav", wav, "--threads", "1"]);
+    assert_eq!(words(&rec["segments"]).join(" "), JFK);
+    assert_eq!(rec["recording"]["duration_ms"], 11_000);
+
+    // Audio only, then transcribed later.
+    let later = cli.ok(&["import", wav, "--no-transcribe"]);
+    assert_eq!(later["segments"].as_array().map(Vec::len), Some(0));
+    let lid = later["memory_id"].as_i64().expect("id").to_string();
+    let t = cli.ok(&["transcribe", &lid, "--threads", "1"]);
+    assert_eq!(words(&t["segments"]).join(" "), JFK);
+
+    // No such model directory: a typed error, and the audio is kept.
+    let (code, doc) = cli.run(&["import", wav, "--models-dir", "/nonexistent"]);
+    assert_eq!((code, doc["error"]["kind"].clone()), (5, "model_unavailable".into()));
+    let (code, doc) = cli.run(&["import", wav, "--model", "huge"]);
+    assert_eq!((code, doc["error"]["kind"].clone()), (2, "usage".into()));
+}

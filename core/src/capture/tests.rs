@@ -457,3 +457,57 @@ fn swapped_recordings_are_detected_by_name() {
     std::fs::write(&b, bytes_a).expect("swap");
     assert!(matches!(read_recording(&a, &key(), HOUR), Err(CaptureError::NotARecording { .. })));
 }
+
+fn stream_all(path: &Path) -> Result<Vec<f32>, CaptureError> {
+    let mut s = SpeechStream::open(path, &key())?;
+    let mut out = Vec::new();
+    // Odd read sizes, so chunk and resampler boundaries fall everywhere.
+    while s.read(&mut out, 7_777)? > 0 {}
+    Ok(out)
+}
+
+#[test]
+fn streaming_matches_reading_whole_at_every_rate_and_layout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rate, channels) in [(16_000u32, 1u16), (44_100, 2), (48_000, 1), (8_000, 2)] {
+        let mut w = RecordingWriter::create(dir.path(), &key(), rate, channels).expect("create");
+        let audio = sine(rate, 440.0, 2.3, channels, 0.5);
+        w.push_i16(&audio).expect("push");
+        let path = w.finish().expect("finish");
+        let whole = to_speech_rate(&read_recording(&path, &key(), HOUR).expect("read"))
+            .expect("resample");
+        let streamed = stream_all(&path).expect("stream");
+        assert_eq!(streamed.len(), whole.len(), "{rate} Hz x{channels}: same length");
+        let worst = streamed.iter().zip(&whole).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(worst < 1e-3, "{rate} Hz x{channels}: differs by {worst}");
+        let estimate = SpeechStream::open(&path, &key()).expect("open").estimated_samples();
+        let off = estimate.abs_diff(whole.len() as u64) as f64 / whole.len() as f64;
+        assert!(off < 0.01, "{rate} Hz: progress estimate off by {off:.3}");
+        std::fs::remove_file(path).expect("rm");
+    }
+}
+
+#[test]
+fn streaming_refuses_damaged_recordings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut w = RecordingWriter::create(dir.path(), &key(), RATE, 1).expect("create");
+    w.push_i16(&tone(RATE as usize * 3, 1)).expect("push");
+    let path = w.finish().expect("finish");
+    let good = std::fs::read(&path).expect("read");
+    std::fs::write(&path, &good[..good.len() - 20]).expect("write");
+    assert!(matches!(stream_all(&path), Err(CaptureError::Truncated { .. })));
+    let mut flipped = good.clone();
+    flipped[32 + 4 + 32_016 + 4 + 100] ^= 1;
+    std::fs::write(&path, &flipped).expect("write");
+    assert!(matches!(stream_all(&path), Err(CaptureError::Tampered { index: 1 })));
+    std::fs::write(&path, &good).expect("write");
+    assert!(matches!(
+        SpeechStream::open(&path, &SecretKey::from_bytes([8; 32]))
+            .and_then(|mut s| s.read(&mut Vec::new(), 100)),
+        Err(CaptureError::Tampered { index: 0 })
+    ));
+    let mut extra = good.clone();
+    extra.extend_from_slice(b"junk");
+    std::fs::write(&path, &extra).expect("write");
+    assert!(matches!(stream_all(&path), Err(CaptureError::NotARecording { .. })));
+}

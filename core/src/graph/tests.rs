@@ -773,3 +773,87 @@ fn voice_memories_from_recordings_imports_and_recovery() {
     assert!(matches!(g.import_audio(&wav, "x"), Err(GraphError::Capture(_))));
     assert!(matches!(g.start_recording(192_000, 1), Err(GraphError::Capture(_))));
 }
+
+fn new_segment(start_ms: i64, end_ms: i64, text: &str) -> NewSegment {
+    NewSegment { start_ms, end_ms, text: text.into(), confidence: 0.8 }
+}
+
+#[test]
+fn retranscription_replaces_machine_text_and_keeps_corrections() {
+    let f = fixture();
+    let g = &f.graph;
+    let m = memory(g, "Napoli", None, 1);
+    let typed = segment(g, m.id, "A note typed before the recording.");
+    let rec = g.add_recording(m.id, "audio/0123.hla", 6_000, 16_000).expect("recording");
+    let first = g
+        .store_transcript(
+            rec.id,
+            "tiny.en",
+            "en",
+            &[
+                new_segment(0, 2_000, "I grew up in Napoli with Rosa"),
+                new_segment(2_000, 4_000, "my brother Tomas stole the crusts"),
+                new_segment(4_000, 6_000, "we were happy"),
+            ],
+        )
+        .expect("first transcript");
+    assert_eq!(first.len(), 4);
+    assert_eq!(first[0].id, typed.id, "typed text keeps its place");
+    let (a, b) = (&first[1], &first[2]);
+    let rosa = person(g, "Rosa");
+    let tomas = person(g, "Tomás");
+    let mention = |seg: &Segment, e: &Entity, words: &str| NewMention {
+        entity_id: e.id,
+        span: span_of(seg, words),
+        confidence: 0.7,
+        status: FactStatus::Inferred,
+    };
+    g.link_mentions(&[mention(a, &rosa, "Rosa")]).expect("link");
+    let b = g.edit_segment(b.id, Some("my brother Tomás stole the crusts")).expect("edit");
+    g.link_mentions(&[mention(&b, &tomas, "Tomás")]).expect("link");
+    assert_eq!(g.recordings_to_transcribe("base", 10).expect("queue").len(), 1);
+
+    let second = g
+        .store_transcript(
+            rec.id,
+            "base",
+            "en",
+            &[
+                new_segment(0, 2_100, "I grew up in Naples with Rosa."),
+                new_segment(2_100, 3_900, "My brother Thomas stole the crust."),
+                new_segment(3_900, 6_000, "We were very happy."),
+            ],
+        )
+        .expect("second transcript");
+    let texts: Vec<&str> = second.iter().map(Segment::text).collect();
+    assert_eq!(
+        texts,
+        [
+            "A note typed before the recording.",
+            "I grew up in Naples with Rosa.",
+            "my brother Tomás stole the crusts",
+            "We were very happy."
+        ]
+    );
+    assert_eq!(second.iter().map(|s| s.ordinal).collect::<Vec<_>>(), [0, 1, 2, 3]);
+    assert_eq!(second[2].id, b.id, "the corrected segment is kept as it was");
+    assert_eq!(second[2].machine_text, "my brother Tomas stole the crusts");
+
+    let rosa_view = g.person_view(rosa.id).expect("view");
+    let m_rosa = &rosa_view.mentions[0];
+    assert_eq!(m_rosa.span.segment_id, second[1].id, "the mention followed its word");
+    let moved = char_slice_of(second[1].text(), m_rosa.span.char_start, m_rosa.span.char_end);
+    assert_eq!(moved, "Rosa");
+    assert_eq!(g.person_view(tomas.id).expect("view").mentions.len(), 1);
+
+    let rec = g.recording(rec.id).expect("recording");
+    assert_eq!(rec.transcript_model.as_deref(), Some("base"));
+    assert_eq!(rec.transcript_language.as_deref(), Some("en"));
+    assert!(g.recordings_to_transcribe("base", 10).expect("queue").is_empty());
+    assert!(g.search("napoli", 10).expect("search").is_empty(), "old machine text is gone");
+    assert_eq!(g.search("naples", 10).expect("search").len(), 1);
+}
+
+fn char_slice_of(text: &str, start: u32, end: u32) -> String {
+    text.chars().skip(start as usize).take((end - start) as usize).collect()
+}
