@@ -2,7 +2,7 @@
 
 use crate::key_store::{HostKeys, KeyStore};
 use crate::session::Session;
-use crate::{ApiError, Life, Memories, Merges, People, Recorder, Search};
+use crate::{ApiError, Life, Memories, Merges, People, Recorder, Search, Transcriber};
 use heirloom_core::graph::MemoryGraph;
 use std::path::Path;
 use std::sync::Arc;
@@ -50,6 +50,12 @@ impl Heirloom {
     /// Timeline and coverage.
     pub fn life(&self) -> Arc<Life> {
         Arc::new(Life::new(self.session.clone()))
+    }
+
+    /// On-device transcription with the models in `models_dir` (what `models/fetch.sh` fills;
+    /// an app ships them with its assets).
+    pub fn transcriber(&self, models_dir: String) -> Arc<Transcriber> {
+        Arc::new(Transcriber::new(self.session.clone(), models_dir.into()))
     }
 
     /// Closes the database now; every object from this handle then fails with `Closed`.

@@ -16,6 +16,7 @@ mod people;
 mod recorder;
 mod search;
 mod session;
+mod speech;
 mod types;
 
 pub use error::ApiError;
@@ -27,3 +28,7 @@ pub use merges::Merges;
 pub use people::{CreatedEntity, People};
 pub use recorder::{Recorder, RecordingSession, VoiceMemory};
 pub use search::Search;
+pub use speech::{
+    CancelHandle, HeardSegment, SpeechModelKind, TranscribeConfig, Transcriber,
+    TranscriptionListener, TranscriptionResult,
+};

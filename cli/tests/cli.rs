@@ -210,7 +210,9 @@ fn words(v: &Value) -> Vec<String> {
         .as_array()
         .expect("segments")
         .iter()
-        .filter_map(|s| s["text"].as_str().or(s["user_text"].as_str()).or(s["machine_text"].as_str()))
+        .filter_map(|s| {
+            s["text"].as_str().or(s["user_text"].as_str()).or(s["machine_text"].as_str())
+        })
         .collect();
     text.join(" ")
         .split_whitespace()
@@ -232,7 +234,9 @@ fn import_and_record_transcribe_real_speech_into_the_graph() {
     assert_eq!(data["model"], "tiny.en");
     assert_eq!(data["recording"]["transcript_model"], "tiny.en");
     let seg = &data["segments"][0];
-    assert!(seg["start_ms"].as_u64().is_some() && seg["end_ms"].as_u64() > seg["start_ms"].as_u64());
+    assert!(
+        seg["start_ms"].as_u64().is_some() && seg["end_ms"].as_u64() > seg["start_ms"].as_u64()
+    );
     assert!(seg["confidence"].as_f64().is_some_and(|c| c > 0.0 && c <= 1.0));
     let id = data["memory_id"].as_i64().expect("id").to_string();
     assert_eq!(words(&cli.ok(&["show", &id])["segments"]).join(" "), JFK, "stored in the graph");

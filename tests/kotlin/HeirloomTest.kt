@@ -68,6 +68,25 @@ fun spanOf(segment: Segment, words: String): Span {
     return Span(segment.id, start.toUInt(), (start + words.codePointCount(0, words.length)).toUInt())
 }
 
+const val JFK_WORDS = "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
+
+/** Lowercase words without punctuation. */
+fun words(text: String): String =
+    text.split(Regex("\\s+")).map { w -> w.filter { it.isLetterOrDigit() }.lowercase() }.filter { it.isNotEmpty() }.joinToString(" ")
+
+/** The 16-bit samples of a PCM WAV file's data chunk. */
+fun pcm16(wav: ByteArray): List<Short> {
+    val buf = java.nio.ByteBuffer.wrap(wav).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+    var pos = 12
+    while (pos + 8 <= wav.size) {
+        val id = String(wav, pos, 4, Charsets.US_ASCII)
+        val len = buf.getInt(pos + 4)
+        if (id == "data") return List(len / 2) { buf.getShort(pos + 8 + 2 * it) }
+        pos += 8 + len + (len and 1)
+    }
+    error("no data chunk")
+}
+
 fun main() {
     test("open, close and reopen with the same key") {
         val dir = tempDir()
@@ -295,6 +314,65 @@ fun main() {
             checkEq(errors.get(), 0, "no errors across threads")
             checkEq(h.life().coverage().memories, 120u, "all writes landed")
             checkEq(h.search().segments("story", 1000u).size, 120, "all searchable")
+        }
+    }
+
+    test("a real clip streamed through a session is transcribed on the device") {
+        val models = System.getenv("HEIRLOOM_MODELS") ?: error("HEIRLOOM_MODELS is not set")
+        val wav = Files.readAllBytes(Path.of(models, "samples", "jfk.wav"))
+        val samples = pcm16(wav)
+        Heirloom.open(tempDir(), MemoryKeyStore()).use { h ->
+            val session = h.recorder().start(16000u, 1u)
+            // 100 ms frames, as a phone's audio callback delivers them.
+            samples.chunked(1600).forEach { session.pushI16(it) }
+            val voice = session.stop("A speech Papa loved")
+            checkEq(voice.recording.durationMs, 11000L, "whole clip recorded")
+            val transcriber = h.transcriber(models)
+            check(transcriber.hasModel(SpeechModelKind.TINY_EN), "tiny.en installed")
+            val progress = java.util.Collections.synchronizedList(mutableListOf<Long>())
+            val heard = java.util.Collections.synchronizedList(mutableListOf<String>())
+            val listener = object : TranscriptionListener {
+                override fun onProgress(doneMs: ULong, totalMs: ULong?) { progress.add(doneMs.toLong()) }
+                override fun onSegment(segment: HeardSegment) { heard.add(segment.text) }
+            }
+            val result = transcriber.transcribeRecording(
+                voice.recording.id, TranscribeConfig(SpeechModelKind.TINY_EN, null, 1u), listener, CancelHandle())
+            checkEq(words(result.heard.joinToString(" ") { it.text }), JFK_WORDS, "word-perfect transcript")
+            checkEq(result.model, "tiny.en", "model named")
+            checkEq(heard.size, result.heard.size, "segments streamed to the listener")
+            check(progress.size >= 2 && progress.last() == 11000L, "progress reaches the end")
+            check(result.heard.all { it.confidence > 0f && it.confidence <= 1f }, "confidences in range")
+            val stored = h.memories().detail(voice.memory.id)
+            checkEq(words(stored.segments.joinToString(" ") { it.userText ?: it.machineText }), JFK_WORDS, "stored in the graph")
+            checkEq(stored.recordings[0].transcriptModel, "tiny.en", "recording knows its model")
+            checkEq(h.search().segments("fellow americans", 5u).size, 1, "searchable")
+
+            // Cancel from another thread while a long recording is being transcribed.
+            val long = h.recorder().start(16000u, 1u)
+            repeat(8) { samples.chunked(1600).forEach { long.pushI16(it) } }
+            val longVoice = long.stop("Long")
+            val cancel = CancelHandle()
+            val pool = Executors.newSingleThreadExecutor()
+            val job = pool.submit<Throwable?> {
+                try {
+                    transcriber.transcribeRecording(longVoice.recording.id, TranscribeConfig(SpeechModelKind.TINY_EN, null, 1u), null, cancel)
+                    null
+                } catch (e: Throwable) { e }
+            }
+            Thread.sleep(500)
+            val asked = System.nanoTime()
+            cancel.cancel()
+            val error = job.get(60, TimeUnit.SECONDS)
+            val tookMs = (System.nanoTime() - asked) / 1_000_000
+            pool.shutdown()
+            check(error is ApiException.Cancelled, "cancelled job ends with Cancelled (got $error)")
+            check(tookMs < 1000, "cancel took effect within a second (${tookMs} ms)")
+            checkThrows<ApiException.InvalidInput>("tiny.en refuses German") {
+                transcriber.transcribeRecording(voice.recording.id, TranscribeConfig(SpeechModelKind.TINY_EN, "de", 1u), null, CancelHandle())
+            }
+            checkThrows<ApiException.ModelUnavailable>("missing models directory") {
+                h.transcriber(tempDir()).transcribeRecording(voice.recording.id, TranscribeConfig(SpeechModelKind.TINY_EN, null, 1u), null, CancelHandle())
+            }
         }
     }
 

@@ -48,18 +48,17 @@ impl SpeechStream {
         let mut file =
             BufReader::new(File::open(path).map_err(CaptureError::io("open the recording"))?);
         let mut head = [0u8; HEADER_LEN];
-        let got = read_up_to(&mut file, &mut head).map_err(CaptureError::io("read the recording"))?;
+        let got =
+            read_up_to(&mut file, &mut head).map_err(CaptureError::io("read the recording"))?;
         let header = Header::parse(&head[..got])?;
         check_name(path, &header)?;
         let rate = header.sample_rate as usize;
         let resampler = if header.sample_rate == SPEECH_RATE {
             None
         } else {
-            Some(
-                Fft::<f32>::new(rate, SPEECH_RATE as usize, 1024, 1, FixedSync::Both).map_err(
-                    |_| CaptureError::UnsupportedFormat { reason: "resampler could not be set up" },
-                )?,
-            )
+            Some(Fft::<f32>::new(rate, SPEECH_RATE as usize, 1024, 1, FixedSync::Both).map_err(
+                |_| CaptureError::UnsupportedFormat { reason: "resampler could not be set up" },
+            )?)
         };
         let trim = resampler.as_ref().map_or(0, |r| r.output_delay());
         let size = file.get_ref().metadata().map_err(CaptureError::io("inspect the recording"))?;
@@ -106,7 +105,8 @@ impl SpeechStream {
             return Err(CaptureError::NotARecording { reason: "bad chunk length" });
         }
         let mut sealed = vec![0u8; len];
-        if read_up_to(&mut self.file, &mut sealed).map_err(CaptureError::io("read the recording"))?
+        if read_up_to(&mut self.file, &mut sealed)
+            .map_err(CaptureError::io("read the recording"))?
             < len
         {
             return Err(CaptureError::Truncated { chunks: self.next_chunk });
@@ -118,10 +118,8 @@ impl SpeechStream {
         }
         let scale = 1.0 / (f32::from(i16::MAX) * self.channels as f32);
         for frame in plain.chunks_exact(2 * self.channels) {
-            let sum: f32 = frame
-                .chunks_exact(2)
-                .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])))
-                .sum();
+            let sum: f32 =
+                frame.chunks_exact(2).map(|b| f32::from(i16::from_le_bytes([b[0], b[1]]))).sum();
             self.pending.push(sum * scale);
         }
         self.frames_in += (plain.len() / (2 * self.channels)) as u64;

@@ -474,8 +474,8 @@ fn streaming_matches_reading_whole_at_every_rate_and_layout() {
         let audio = sine(rate, 440.0, 2.3, channels, 0.5);
         w.push_i16(&audio).expect("push");
         let path = w.finish().expect("finish");
-        let whole = to_speech_rate(&read_recording(&path, &key(), HOUR).expect("read"))
-            .expect("resample");
+        let whole =
+            to_speech_rate(&read_recording(&path, &key(), HOUR).expect("read")).expect("resample");
         let streamed = stream_all(&path).expect("stream");
         assert_eq!(streamed.len(), whole.len(), "{rate} Hz x{channels}: same length");
         let worst = streamed.iter().zip(&whole).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);

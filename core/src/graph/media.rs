@@ -49,7 +49,10 @@ pub(crate) fn recording_from_row(row: &Row<'_>) -> rusqlite::Result<Recording> {
     })
 }
 
-pub(crate) fn load_recording(tx: &Transaction<'_>, id: RecordingId) -> Result<Recording, GraphError> {
+pub(crate) fn load_recording(
+    tx: &Transaction<'_>,
+    id: RecordingId,
+) -> Result<Recording, GraphError> {
     tx.prepare_cached(&format!("SELECT {RECORDING_COLUMNS} FROM recording WHERE id = ?1"))?
         .query_row([id], recording_from_row)
         .optional()?

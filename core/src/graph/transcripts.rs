@@ -164,12 +164,8 @@ fn renumber(
         Some(first) => others.iter().take_while(|s| s.ordinal < first).count(),
         None => others.len(),
     };
-    let order: Vec<i64> = others[..at]
-        .iter()
-        .chain(mine.iter())
-        .chain(others[at..].iter())
-        .map(|s| s.id)
-        .collect();
+    let order: Vec<i64> =
+        others[..at].iter().chain(mine.iter()).chain(others[at..].iter()).map(|s| s.id).collect();
     tx.execute("UPDATE segment SET ordinal = -1 - ordinal WHERE memory_id = ?1", [memory])?;
     let mut stmt = tx.prepare_cached("UPDATE segment SET ordinal = ?2 WHERE id = ?1")?;
     for (ordinal, id) in order.iter().enumerate() {

@@ -7,7 +7,9 @@ use super::model::*;
 use super::{now_ms, GraphError, MemoryGraph};
 use crate::capture::{self, RecordingWriter, AUDIO_KEY_PURPOSE};
 use crate::keystore::SecretKey;
-use crate::speech::{self, CancelToken, SpeechListener, SpeechModel, TranscribeOptions, Transcript};
+use crate::speech::{
+    self, CancelToken, SpeechListener, SpeechModel, TranscribeOptions, Transcript,
+};
 use rusqlite::params;
 use std::path::Path;
 use std::sync::Arc;

@@ -189,11 +189,7 @@ fn to_source(pieces: &[Piece], centis: i64) -> u64 {
 
 /// What to decode next from the analysis buffer: the pieces (buffer ranges) of one chunk, and
 /// how much of the buffer is done with.
-fn plan_chunk(
-    buf: &[f32],
-    regions: &[Range<usize>],
-    eof: bool,
-) -> (Vec<Range<usize>>, usize) {
+fn plan_chunk(buf: &[f32], regions: &[Range<usize>], eof: bool) -> (Vec<Range<usize>>, usize) {
     let len = buf.len();
     if regions.is_empty() {
         // Nothing said; keep the last second, where a word may be starting.
@@ -250,6 +246,9 @@ struct Decoded {
     audio: Vec<f32>,
 }
 
+/// What the worker sends back: a decoded chunk, or `Err` when whisper failed or was aborted.
+type Results = mpsc::Receiver<Result<Decoded, ()>>;
+
 struct ChunkJob {
     audio: Vec<f32>,
     language: &'static str,
@@ -262,7 +261,7 @@ struct ChunkJob {
 fn spawn_worker(
     model: Arc<SpeechModel>,
     params: FullParams<'static, 'static>,
-) -> Result<(mpsc::SyncSender<ChunkJob>, mpsc::Receiver<Result<Decoded, ()>>), SpeechError> {
+) -> Result<(mpsc::SyncSender<ChunkJob>, Results), SpeechError> {
     let mut state =
         model.ctx.create_state().map_err(|_| SpeechError::Engine { stage: "create state" })?;
     let (job_tx, job_rx) = mpsc::sync_channel::<ChunkJob>(1);
@@ -278,7 +277,8 @@ fn spawn_worker(
                     p.set_audio_ctx(ctx);
                 }
                 let result = state.full(p, &job.audio).map_err(|_| ()).map(|()| {
-                    let segments = state.as_iter().filter_map(|seg| raw_segment(&seg, eot)).collect();
+                    let segments =
+                        state.as_iter().filter_map(|seg| raw_segment(&seg, eot)).collect();
                     Decoded { segments, lang_id: state.full_lang_id_from_state(), audio: job.audio }
                 });
                 if out_tx.send(result).is_err() {
@@ -312,10 +312,7 @@ fn raw_segment(seg: &whisper_rs::WhisperSegment<'_>, eot: i32) -> Option<RawSegm
 }
 
 /// Waits for the worker, returning at once (within 50 ms) when the job is cancelled.
-fn wait_for(
-    rx: &mpsc::Receiver<Result<Decoded, ()>>,
-    cancel: &CancelToken,
-) -> Result<Decoded, SpeechError> {
+fn wait_for(rx: &Results, cancel: &CancelToken) -> Result<Decoded, SpeechError> {
     loop {
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(Ok(decoded)) => return Ok(decoded),
@@ -410,7 +407,7 @@ pub fn transcribe(
         let regions = if options.skip_silence {
             speech_regions(&buf, &options.vad)
         } else {
-            vec![0..buf.len()]
+            std::iter::once(0..buf.len()).collect()
         };
         let (ranges, consumed) = plan_chunk(&buf, &regions, eof);
         if !ranges.is_empty() {
