@@ -4,12 +4,17 @@
 // folder, so this file stands in for whisper-cli; it is built against the same vendored source.
 //
 // usage: ref_cli MODEL WAV THREADS [beam_size]
+// Prints one JSON line: the text, and the CPU seconds (all threads) whisper_full took, the wall
+// time, and the model load time; the same fields examples/transcribe.rs prints for the core.
 #include "whisper.h"
 #include <cstdio>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+#include <chrono>
+#include <ctime>
+#include <string>
 
 static bool read_wav(const char *path, std::vector<float> &pcm) {
     FILE *f = fopen(path, "rb");
@@ -55,7 +60,9 @@ int main(int argc, char **argv) {
     struct whisper_context_params cparams = whisper_context_default_params();
     cparams.use_gpu = false;
     cparams.flash_attn = getenv("REF_FLASH") != nullptr;
+    auto load_start = std::chrono::steady_clock::now();
     struct whisper_context *ctx = whisper_init_from_file_with_params(argv[1], cparams);
+    double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
     if (!ctx) return 1;
     int beam = argc > 4 ? atoi(argv[4]) : 1;
     struct whisper_full_params p = whisper_full_default_params(
@@ -66,11 +73,21 @@ int main(int argc, char **argv) {
     p.print_progress = false;
     p.print_realtime = false;
     p.print_timestamps = false;
+    clock_t cpu_start = clock();
+    auto wall_start = std::chrono::steady_clock::now();
     if (whisper_full(ctx, p, pcm.data(), (int)pcm.size()) != 0) return 1;
+    double cpu_s = (double)(clock() - cpu_start) / CLOCKS_PER_SEC;
+    double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    std::string text;
     for (int i = 0; i < whisper_full_n_segments(ctx); i++) {
-        printf("[%lld %lld]%s\n", (long long)whisper_full_get_segment_t0(ctx, i) * 10,
-               (long long)whisper_full_get_segment_t1(ctx, i) * 10, whisper_full_get_segment_text(ctx, i));
+        const char *seg = whisper_full_get_segment_text(ctx, i);
+        for (const char *c = seg; *c; c++) {
+            if (*c == '"' || *c == '\\') text += '\\';
+            if ((unsigned char)*c >= 0x20) text += *c;
+        }
+        text += ' ';
     }
+    printf("{\"text\": \"%s\", \"cpu_s\": %.3f, \"wall_s\": %.3f, \"load_s\": %.3f}\n", text.c_str(), cpu_s, wall_s, load_s);
     whisper_free(ctx);
     return 0;
 }

@@ -76,6 +76,54 @@ final class ErrorLog: @unchecked Sendable {
     }
 }
 
+let jfkWords = "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
+
+/// Lowercase words without punctuation.
+func words(_ text: String) -> String {
+    text.split(whereSeparator: { $0.isWhitespace })
+        .map { String($0.filter { $0.isLetter || $0.isNumber }).lowercased() }
+        .filter { !$0.isEmpty }
+        .joined(separator: " ")
+}
+
+/// The 16-bit samples of a PCM WAV file's data chunk.
+func pcm16(_ wav: Data) -> [Int16] {
+    let bytes = [UInt8](wav)
+    func u32(_ at: Int) -> Int {
+        Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
+    }
+    var pos = 12
+    while pos + 8 <= bytes.count {
+        let id = String(bytes: bytes[pos..<pos + 4], encoding: .ascii)
+        let len = u32(pos + 4)
+        if id == "data" {
+            let end = min(pos + 8 + len, bytes.count)
+            return stride(from: pos + 8, to: end - 1, by: 2).map {
+                Int16(bitPattern: UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8)
+            }
+        }
+        pos += 8 + len + (len & 1)
+    }
+    return []
+}
+
+/// Records a transcription's progress.
+final class ProgressLog: TranscriptionListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var lastDone: UInt64 = 0
+    private(set) var segments = 0
+
+    func onProgress(doneMs: UInt64, totalMs: UInt64?) {
+        lock.lock(); defer { lock.unlock() }
+        lastDone = doneMs
+    }
+
+    func onSegment(segment: HeardSegment) {
+        lock.lock(); defer { lock.unlock() }
+        segments += 1
+    }
+}
+
 final class HeirloomTests: XCTestCase {
     private var directories: [URL] = []
 
@@ -487,6 +535,47 @@ final class HeirloomTests: XCTestCase {
             try recorder.start(sampleRate: 16000, channels: 2).pushI16(samples: [1, 2, 3])
         }) else {
             return XCTFail("ragged stereo frames are InvalidInput")
+        }
+    }
+
+    func testARealClipStreamedThroughASessionIsTranscribed() throws {
+        guard let models = ProcessInfo.processInfo.environment["HEIRLOOM_MODELS"] else {
+            throw XCTSkip("HEIRLOOM_MODELS is not set (run models/fetch.sh)")
+        }
+        let wav = try Data(contentsOf: URL(fileURLWithPath: models).appendingPathComponent("samples/jfk.wav"))
+        let samples = pcm16(wav)
+        let heirloom = try Heirloom.open(dataDir: try tempDir(), keyStore: MemoryKeyStore())
+        let session = try heirloom.recorder().start(sampleRate: 16000, channels: 1)
+        var at = 0
+        while at < samples.count {
+            let end = min(at + 1600, samples.count)
+            try session.pushI16(samples: Array(samples[at..<end]))
+            at = end
+        }
+        let voice = try session.stop(title: "A speech Papa loved")
+        let transcriber = heirloom.transcriber(modelsDir: models)
+        XCTAssertTrue(transcriber.hasModel(model: .tinyEn))
+        let listener = ProgressLog()
+        let result = try transcriber.transcribeRecording(
+            recordingId: voice.recording.id,
+            config: TranscribeConfig(model: .tinyEn, language: nil, threads: 1),
+            listener: listener,
+            cancel: CancelHandle())
+        XCTAssertEqual(words(result.heard.map { $0.text }.joined(separator: " ")), jfkWords)
+        XCTAssertEqual(listener.segments, result.heard.count, "segments streamed to the listener")
+        XCTAssertEqual(listener.lastDone, 11_000, "progress reaches the end")
+        let stored = try heirloom.memories().detail(id: voice.memory.id)
+        XCTAssertEqual(stored.recordings.first?.transcriptModel, "tiny.en")
+
+        let cancel = CancelHandle()
+        cancel.cancel()
+        guard case .Cancelled? = thrownApiError({
+            _ = try transcriber.transcribeRecording(
+                recordingId: voice.recording.id,
+                config: TranscribeConfig(model: .tinyEn, language: nil, threads: 1),
+                listener: nil, cancel: cancel)
+        }) else {
+            return XCTFail("a cancelled job ends with Cancelled")
         }
     }
 
