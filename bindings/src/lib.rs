@@ -29,6 +29,6 @@ pub use people::{CreatedEntity, People};
 pub use recorder::{Recorder, RecordingSession, VoiceMemory};
 pub use search::Search;
 pub use speech::{
-    CancelHandle, HeardSegment, SpeechModelKind, TranscribeConfig, Transcriber,
+    BackgroundReport, CancelHandle, HeardSegment, SpeechModelKind, TranscribeConfig, Transcriber,
     TranscriptionListener, TranscriptionResult,
 };

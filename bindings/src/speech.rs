@@ -3,7 +3,7 @@
 
 use crate::session::Session;
 use crate::ApiError;
-use heirloom_core::graph::Segment;
+use heirloom_core::graph::{RetranscriptionQueue, Segment};
 use heirloom_core::speech::{
     CancelToken, ModelKind, SpeechListener, SpeechModel, TranscribeOptions, TranscriptSegment,
 };
@@ -125,11 +125,28 @@ pub struct Transcriber {
     session: Arc<Session>,
     models_dir: PathBuf,
     loaded: Mutex<HashMap<ModelKind, Arc<SpeechModel>>>,
+    queue: RetranscriptionQueue,
+}
+
+/// What a background run did.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct BackgroundReport {
+    /// Recordings transcribed again with the better model.
+    pub done: Vec<i64>,
+    /// Recordings whose audio could not be read (left as they were).
+    pub failed: Vec<i64>,
+    /// Whether the run stopped because the device stopped charging or being idle.
+    pub interrupted: bool,
 }
 
 impl Transcriber {
     pub(crate) fn new(session: Arc<Session>, models_dir: PathBuf) -> Self {
-        Self { session, models_dir, loaded: Mutex::new(HashMap::new()) }
+        Self {
+            session,
+            models_dir,
+            loaded: Mutex::new(HashMap::new()),
+            queue: RetranscriptionQueue::new(),
+        }
     }
 
     fn model(&self, kind: ModelKind) -> Result<Arc<SpeechModel>, ApiError> {
@@ -172,6 +189,31 @@ impl Transcriber {
             speech_ms: t.speech_ms,
             heard: t.segments.iter().map(Into::into).collect(),
             segments,
+        })
+    }
+
+    /// The shell reports whether the device is charging and idle. Leaving that state cancels
+    /// the background job in flight at once. Returns whether background work may run.
+    pub fn set_device_conditions(&self, charging: bool, idle: bool) -> bool {
+        self.queue.set_conditions(charging, idle)
+    }
+
+    /// Transcribes again, one by one, every recording not yet transcribed by `model` (the
+    /// better one), while the device is charging and idle; keeps the owner's corrections.
+    /// Blocks: run it on a background thread when the device starts charging while idle.
+    pub fn run_background(
+        &self,
+        model: SpeechModelKind,
+        max: u32,
+    ) -> Result<BackgroundReport, ApiError> {
+        let model = self.model(model.into())?;
+        // A charger's time buys full 30 s windows.
+        let options = TranscribeOptions { shrink_audio_ctx: false, ..Default::default() };
+        let report = self.session.with(|g| self.queue.run(g, &model, &options, max))?;
+        Ok(BackgroundReport {
+            done: report.done,
+            failed: report.failed,
+            interrupted: report.interrupted,
         })
     }
 

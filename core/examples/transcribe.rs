@@ -2,12 +2,10 @@
 //! conversion proof: prints one JSON line with the text, the segments and the CPU time spent
 //! transcribing (model load excluded, reported apart).
 //!
-//! usage: transcribe MODEL.bin WAV [--threads N] [--no-vad] [--shrink] [--language xx]
+//! usage: transcribe MODEL.bin WAV [--threads N] [--no-vad] [--full-ctx] [--language xx]
 //!        [--vocabulary "Name, Name"]
 
-use heirloom_core::speech::{
-    transcribe, CancelToken, SliceSource, SpeechModel, TranscribeOptions,
-};
+use heirloom_core::speech::{transcribe, CancelToken, SliceSource, SpeechModel, TranscribeOptions};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -24,7 +22,7 @@ fn cpu_seconds() -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
-        eprintln!("usage: transcribe MODEL.bin WAV [--threads N] [--no-vad] [--shrink] [--language xx] [--vocabulary LIST]");
+        eprintln!("usage: transcribe MODEL.bin WAV [--threads N] [--no-vad] [--full-ctx] [--language xx] [--vocabulary LIST]");
         std::process::exit(2);
     }
     let mut options = TranscribeOptions { threads: Some(1), ..Default::default() };
@@ -36,7 +34,7 @@ fn main() {
                 options.threads = args.get(i).and_then(|v| v.parse().ok());
             }
             "--no-vad" => options.skip_silence = false,
-            "--shrink" => options.shrink_audio_ctx = true,
+            "--full-ctx" => options.shrink_audio_ctx = false,
             "--language" => {
                 i += 1;
                 options.language = args.get(i).cloned();

@@ -367,6 +367,9 @@ fun main() {
             pool.shutdown()
             check(error is ApiException.Cancelled, "cancelled job ends with Cancelled (got $error)")
             check(tookMs < 1000, "cancel took effect within a second (${tookMs} ms)")
+            check(!transcriber.setDeviceConditions(false, true), "on battery: no background work")
+            val idle = transcriber.runBackground(SpeechModelKind.BASE, 10u)
+            check(idle.interrupted && idle.done.isEmpty(), "background run waits for the charger")
             checkThrows<ApiException.InvalidInput>("tiny.en refuses German") {
                 transcriber.transcribeRecording(voice.recording.id, TranscribeConfig(SpeechModelKind.TINY_EN, "de", 1u), null, CancelHandle())
             }

@@ -12,6 +12,7 @@ mod media;
 mod memories;
 mod merge;
 mod model;
+mod queue;
 mod search;
 mod segments;
 mod transcripts;
@@ -24,6 +25,7 @@ pub use error::GraphError;
 pub use memories::{DeletedMemory, MemoryDetail};
 pub use merge::{MergeProposal, MergeState};
 pub use model::*;
+pub use queue::{QueueReport, RetranscriptionQueue};
 pub use search::{SearchHit, TextRange};
 pub use views::{
     Coverage, DecadeCount, EntityView, KindCount, Page, RelationDirection, RelationView, Timeline,

@@ -258,3 +258,177 @@ fn vad_finds_bursts_and_ignores_steady_sound() {
     assert!(regions[0].start <= RATE && regions[0].end >= RATE + RATE / 2);
     assert!(regions[1].start <= 3 * RATE + RATE / 2 && regions[1].end >= 4 * RATE);
 }
+
+fn base() -> Arc<SpeechModel> {
+    static MODEL: OnceLock<Arc<SpeechModel>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            Arc::new(SpeechModel::load_kind(ModelKind::Base, &models_dir()).unwrap_or_else(|e| {
+                panic!("{e}: the speech tests need the real model (models/fetch.sh)")
+            }))
+        })
+        .clone()
+}
+
+#[test]
+fn background_queue_upgrades_transcripts_only_while_charging_and_idle() {
+    use crate::graph::{MemoryGraph, RetranscriptionQueue};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys = crate::keystore::FileKeyStore::new(dir.path().join("keys"));
+    let graph = MemoryGraph::open(&dir.path().join("data"), &keys).expect("open");
+    let wav = models_dir().join("samples/jfk.wav");
+    let o = opts();
+    let mut recordings = Vec::new();
+    for title in ["one", "two"] {
+        let (_, rec) = graph.import_audio(&wav, title).expect("import");
+        graph.transcribe_recording(rec.id, &tiny(), &o, None, &CancelToken::new()).expect("live");
+        recordings.push(rec);
+    }
+    let first = graph.segments(recordings[0].memory_id).expect("segments")[0].clone();
+    graph.edit_segment(first.id, Some("And so, my fellow Americans (corrected)")).expect("edit");
+
+    let queue = RetranscriptionQueue::new();
+    let report = queue.run(&graph, &base(), &o, 10).expect("run");
+    assert!(report.interrupted && report.done.is_empty(), "nothing runs on battery");
+
+    assert!(queue.set_conditions(true, true));
+    let report = queue.run(&graph, &base(), &o, 10).expect("run");
+    assert_eq!(report.done, recordings.iter().map(|r| r.id).collect::<Vec<_>>());
+    assert!(!report.interrupted);
+    for rec in &recordings {
+        assert_eq!(graph.recording(rec.id).expect("rec").transcript_model.as_deref(), Some("base"));
+    }
+    let kept = graph.segments(recordings[0].memory_id).expect("segments");
+    assert_eq!(kept[0].id, first.id, "the corrected segment is kept");
+    assert_eq!(kept[0].text(), "And so, my fellow Americans (corrected)");
+    let upgraded = graph.segments(recordings[1].memory_id).expect("segments");
+    let text: Vec<&str> = upgraded.iter().map(|s| s.text()).collect();
+    assert!(wer(JFK_TEXT, &text.join(" ")) <= 0.05, "base transcript: {text:?}");
+    assert!(graph.recordings_to_transcribe("base", 10).expect("queue").is_empty());
+
+    // Unplugged mid-job: the job stops at once and the recording keeps its old transcript.
+    let clip = jfk();
+    let mut writer = Some(graph.start_recording(16_000, 1).expect("start"));
+    let pcm: Vec<i16> = clip.iter().map(|s| (s * 32767.0) as i16).collect();
+    for _ in 0..6 {
+        writer.as_mut().expect("writer").push_i16(&pcm).expect("push");
+    }
+    let (_, long) = graph.save_recording(&mut writer, "long").expect("save");
+    let unplug = {
+        let queue = queue.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(400));
+            queue.set_conditions(false, true)
+        })
+    };
+    let started = Instant::now();
+    let report = queue.run(&graph, &base(), &o, 10).expect("run");
+    assert!(!unplug.join().expect("thread"));
+    assert!(report.interrupted && report.done.is_empty(), "{report:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "stopped promptly");
+    assert_eq!(graph.recording(long.id).expect("rec").transcript_model, None);
+}
+
+/// The espeak-ng clips of tests/speech/clips.json, made in a temporary directory.
+fn spoken_clips() -> (tempfile::TempDir, serde_json::Value) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let status = std::process::Command::new("python3")
+        .arg(root.join("tests/speech/make_clips.py"))
+        .arg(dir.path())
+        .status()
+        .expect("python3 (espeak-ng and sox come from scripts/setup)");
+    assert!(status.success(), "make_clips.py failed");
+    let spec = std::fs::read_to_string(root.join("tests/speech/clips.json")).expect("clips.json");
+    (dir, serde_json::from_str(&spec).expect("clips.json parses"))
+}
+
+fn wav_f32(path: &std::path::Path) -> Vec<f32> {
+    let mut reader = hound::WavReader::open(path).expect("wav");
+    reader.samples::<i16>().map(|s| f32::from(s.expect("sample")) / 32768.0).collect()
+}
+
+#[test]
+fn synthetic_memories_stay_under_measured_error_ceilings() {
+    // Measured with tiny.en greedy (docs/SPEECH.md): 0.00–0.15 per clip, 0.07 on average;
+    // faster-whisper on the original weights makes the same kind of mistakes on these clips
+    // ("baked red", "tricked"). Ceilings leave room for a word or two, not for regressions.
+    let (dir, spec) = spoken_clips();
+    let clips = spec["clips"].as_array().expect("clips");
+    let mut total = 0.0;
+    for clip in clips {
+        let name = clip["name"].as_str().expect("name");
+        let reference = clip["text"].as_str().expect("text");
+        let t = run(&wav_f32(&dir.path().join(format!("{name}.wav"))), &opts());
+        let error = wer(reference, &t.text());
+        assert!(error <= 0.25, "{name}: WER {error:.3} ({:?})", t.text());
+        total += error;
+    }
+    let mean = total / clips.len() as f64;
+    assert!(mean <= 0.12, "mean WER {mean:.3}");
+}
+
+#[test]
+fn names_from_the_graph_fix_what_the_unbiased_run_gets_wrong() {
+    let (dir, spec) = spoken_clips();
+    let audio = wav_f32(&dir.path().join("names.wav"));
+    let vocabulary: Vec<String> = spec["names"]["vocabulary"]
+        .as_array()
+        .expect("vocabulary")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    let plain = run(&audio, &opts()).text();
+    let biased =
+        run(&audio, &TranscribeOptions { vocabulary: vocabulary.clone(), ..opts() }).text();
+    let has = |text: &str, name: &str| text.contains(name);
+    let names = ["Wilhelmina", "Kowalczyk", "Szczecin", "Bartholomew"];
+    assert!(names.iter().all(|n| !has(&plain, n)), "the unbiased run misses them: {plain:?}");
+    // Measured: the biased run spells Bartholomew right every time and Kowalczyk with full
+    // 30 s windows; Szczecin stays out of reach of tiny.en (docs/SPEECH.md).
+    assert!(has(&biased, "Bartholomew"), "biased run: {biased:?}");
+}
+
+/// Speaks `text` with espeak-ng's `voice` into a 16 kHz mono WAV and returns its samples.
+fn speak(voice: &str, text: &str) -> Vec<f32> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (raw, wav) = (dir.path().join("raw.wav"), dir.path().join("clip.wav"));
+    let ok = std::process::Command::new("espeak-ng")
+        .args(["-v", voice, "-s", "130", "-w"])
+        .arg(&raw)
+        .arg(text)
+        .status()
+        .is_ok_and(|s| s.success())
+        && std::process::Command::new("sox")
+            .arg(&raw)
+            .args(["-r", "16000", "-c", "1", "-b", "16"])
+            .arg(&wav)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    assert!(ok, "espeak-ng and sox (scripts/setup installs them)");
+    wav_f32(&wav)
+}
+
+#[test]
+fn base_detects_the_language() {
+    let german =
+        "Meine Oma hat in einem kleinen Haus gewohnt. Jeden Sommer sind wir zusammen an den \
+                  See gefahren.";
+    let run_base = |audio: &[f32]| {
+        transcribe(&base(), &mut SliceSource::new(audio), &opts(), None, &CancelToken::new())
+            .expect("transcribe")
+    };
+    let t = run_base(&speak("de", german));
+    assert_eq!(t.language, "de", "German detected: {:?}", t.text());
+    // espeak-ng's German is rough: measured 0.35 (faster-whisper on the original weights makes
+    // the same kind of errors on it).
+    let error = wer(german, &t.text());
+    assert!(error <= 0.45, "German WER {error:.3}: {:?}", t.text());
+    let spanish = "Mi abuela vivía en una casa pequeña cerca del mar. Cada verano íbamos a nadar \
+                   todos los días.";
+    assert_eq!(run_base(&speak("es", spanish)).language, "es");
+    let english = run_base(&jfk());
+    assert_eq!(english.language, "en");
+    assert_eq!(wer(JFK_TEXT, &english.text()), 0.0);
+}
