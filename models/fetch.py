@@ -89,10 +89,28 @@ def convert(artifact: dict, out: Path) -> None:
     print(f"models: {artifact['name']} converted to {spec['file']} and verified")
 
 
+def build(artifact: dict, out: Path) -> None:
+    """Runs the artifact's deterministic build script (e.g. models/lexicon.py) in its folder and
+    verifies every output against the sha256 pinned in the manifest."""
+    spec = artifact.get("build")
+    if spec is None:
+        return
+    outputs = spec["outputs"]
+    if all((out / name).is_file() and sha256_of(out / name) == sha for name, sha in outputs.items()):
+        return
+    subprocess.run([sys.executable, str(HERE / spec["script"]), str(out)], check=True)
+    for name, sha in outputs.items():
+        if sha256_of(out / name) != sha:
+            (out / name).unlink()
+            raise SystemExit(f"{artifact['name']}/{name}: built file's sha256 does not match the manifest")
+    print(f"models: {artifact['name']} built ({', '.join(outputs)}) and verified")
+
+
 def fetch(artifact: dict, root: Path) -> None:
     out = root / artifact["name"]
     if complete(out, artifact["files"]):
         convert(artifact, out)
+        build(artifact, out)
         print(f"models: {artifact['name']} present and verified")
         return
     out.mkdir(parents=True, exist_ok=True)
@@ -113,6 +131,7 @@ def fetch(artifact: dict, root: Path) -> None:
                 raise SystemExit(f"{artifact['name']}/{name}: sha256 mismatch after extraction")
             part.replace(out / name)
     convert(artifact, out)
+    build(artifact, out)
     print(f"models: {artifact['name']} fetched and verified")
 
 
