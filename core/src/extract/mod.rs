@@ -18,7 +18,7 @@ mod text;
 mod vocab;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use lexicon::PlaceKind;
 

@@ -8,10 +8,12 @@ mod about;
 mod codec;
 mod entities;
 mod error;
+mod facts;
 mod media;
 mod memories;
 mod merge;
 mod model;
+mod profile;
 mod queue;
 mod search;
 mod segments;
@@ -22,9 +24,11 @@ mod voice;
 pub use about::AboutWhenParseError;
 pub use entities::EntityQuery;
 pub use error::GraphError;
+pub use facts::{ExtractionReport, FactView};
 pub use memories::{DeletedMemory, MemoryDetail};
 pub use merge::{MergeProposal, MergeState};
 pub use model::*;
+pub use profile::OwnerProfile;
 pub use queue::{QueueReport, RetranscriptionQueue};
 pub use search::{SearchHit, TextRange};
 pub use views::{
@@ -41,13 +45,15 @@ use std::path::{Path, PathBuf};
 pub struct MemoryGraph {
     db: Database,
     data_dir: PathBuf,
+    /// Reads facts from new and corrected transcripts, when attached.
+    extractor: std::sync::RwLock<Option<crate::extract::Extractor>>,
 }
 
 impl MemoryGraph {
     /// Opens (or creates) the graph in `data_dir`, unlocking it with the key from `keys`.
     pub fn open(data_dir: &Path, keys: &dyn KeyStore) -> Result<Self, GraphError> {
         let db = Database::open(data_dir, keys)?;
-        Ok(Self { db, data_dir: data_dir.to_path_buf() })
+        Ok(Self { db, data_dir: data_dir.to_path_buf(), extractor: Default::default() })
     }
 
     /// The data directory; file references in the graph are relative to it.

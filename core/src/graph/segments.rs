@@ -102,7 +102,7 @@ impl MemoryGraph {
         for s in segments {
             check_segment(s)?;
         }
-        self.db.write(|tx| {
+        let added = self.db.write(|tx| {
             load_memory(tx, memory)?;
             if let Some(rec) = recording {
                 let owner: Option<i64> = tx
@@ -117,8 +117,13 @@ impl MemoryGraph {
                 "UPDATE memory SET updated_at_ms = ?2 WHERE id = ?1",
                 params![memory, now_ms()],
             )?;
-            ids.into_iter().map(|id| load_segment(tx, id)).collect()
-        })
+            ids.into_iter().map(|id| load_segment(tx, id)).collect::<Result<Vec<_>, GraphError>>()
+        })?;
+        self.extract_memory(memory)?;
+        // Extraction changes no text: the segments read above still stand, but re-read them
+        // so valence and ids are current.
+        let ids: Vec<SegmentId> = added.iter().map(|s| s.id).collect();
+        self.db.read(|tx| ids.iter().map(|id| load_segment(tx, *id)).collect())
     }
 
     /// A memory's segments in order.
@@ -139,17 +144,22 @@ impl MemoryGraph {
         if let Some(text) = user_text {
             check_text(text, "segment text", MAX_SEGMENT_CHARS)?;
         }
-        self.db.write(|tx| {
-            let before = load_segment(tx, id)?;
-            let old_text = before.text().to_owned();
-            tx.execute(
-                "UPDATE segment SET user_text = ?2, edited_at_ms = ?3 WHERE id = ?1",
-                params![id, user_text, user_text.map(|_| now_ms())],
-            )?;
-            let after = load_segment(tx, id)?;
-            relocate_facts(tx, id, &old_text, after.text())?;
-            Ok(after)
-        })
+        self.db
+            .write(|tx| {
+                let before = load_segment(tx, id)?;
+                let old_text = before.text().to_owned();
+                tx.execute(
+                    "UPDATE segment SET user_text = ?2, edited_at_ms = ?3 WHERE id = ?1",
+                    params![id, user_text, user_text.map(|_| now_ms())],
+                )?;
+                let after = load_segment(tx, id)?;
+                relocate_facts(tx, id, &old_text, after.text())?;
+                Ok::<_, GraphError>(after)
+            })
+            .and_then(|after| {
+                self.extract_memory(after.memory_id)?;
+                Ok(after)
+            })
     }
 }
 

@@ -25,42 +25,47 @@ impl MemoryGraph {
     ) -> Result<Vec<Segment>, GraphError> {
         check_text(model, "model name", 64)?;
         check_text(language, "language", 16)?;
-        self.db.write(|tx| {
-            let rec = load_recording(tx, recording)?;
-            let old: Vec<Segment> = load_segments(tx, rec.memory_id)?
-                .into_iter()
-                .filter(|s| s.recording_id == Some(recording))
-                .collect();
-            let first_old_ordinal = old.first().map(|s| s.ordinal);
-            let (edited, stale): (Vec<&Segment>, Vec<&Segment>) =
-                old.iter().partition(|s| s.user_text.is_some());
-            let fresh: Vec<NewSegment> = segments
-                .iter()
-                .filter(|n| {
-                    let mid = (n.start_ms + n.end_ms) / 2;
-                    !edited.iter().any(|e| e.start_ms <= mid && mid <= e.end_ms)
-                })
-                .cloned()
-                .collect();
-            let ids = insert_segments(tx, rec.memory_id, Some(recording), &fresh)?;
-            let inserted: Vec<(i64, &NewSegment)> = ids.into_iter().zip(&fresh).collect();
-            for s in &stale {
-                move_facts(tx, s, &inserted)?;
-                tx.execute("DELETE FROM segment WHERE id = ?1", [s.id])?;
-            }
-            renumber(tx, rec.memory_id, recording, first_old_ordinal)?;
-            let now = now_ms();
-            tx.execute(
-                "UPDATE recording SET transcript_model = ?2, transcript_language = ?3, \
+        self.db
+            .write(|tx| {
+                let rec = load_recording(tx, recording)?;
+                let old: Vec<Segment> = load_segments(tx, rec.memory_id)?
+                    .into_iter()
+                    .filter(|s| s.recording_id == Some(recording))
+                    .collect();
+                let first_old_ordinal = old.first().map(|s| s.ordinal);
+                let (edited, stale): (Vec<&Segment>, Vec<&Segment>) =
+                    old.iter().partition(|s| s.user_text.is_some());
+                let fresh: Vec<NewSegment> = segments
+                    .iter()
+                    .filter(|n| {
+                        let mid = (n.start_ms + n.end_ms) / 2;
+                        !edited.iter().any(|e| e.start_ms <= mid && mid <= e.end_ms)
+                    })
+                    .cloned()
+                    .collect();
+                let ids = insert_segments(tx, rec.memory_id, Some(recording), &fresh)?;
+                let inserted: Vec<(i64, &NewSegment)> = ids.into_iter().zip(&fresh).collect();
+                for s in &stale {
+                    move_facts(tx, s, &inserted)?;
+                    tx.execute("DELETE FROM segment WHERE id = ?1", [s.id])?;
+                }
+                renumber(tx, rec.memory_id, recording, first_old_ordinal)?;
+                let now = now_ms();
+                tx.execute(
+                    "UPDATE recording SET transcript_model = ?2, transcript_language = ?3, \
                  transcribed_at_ms = ?4 WHERE id = ?1",
-                params![recording, model, language, now],
-            )?;
-            tx.execute(
-                "UPDATE memory SET updated_at_ms = ?2 WHERE id = ?1",
-                params![rec.memory_id, now],
-            )?;
-            load_segments(tx, rec.memory_id)
-        })
+                    params![recording, model, language, now],
+                )?;
+                tx.execute(
+                    "UPDATE memory SET updated_at_ms = ?2 WHERE id = ?1",
+                    params![rec.memory_id, now],
+                )?;
+                Ok::<_, GraphError>(rec.memory_id)
+            })
+            .and_then(|memory| {
+                self.extract_memory(memory)?;
+                self.db.read(|tx| load_segments(tx, memory))
+            })
     }
 
     /// Recordings whose transcript is missing or by another model than `model`, oldest first:
