@@ -5,6 +5,7 @@
 pub mod capture;
 pub mod extract;
 pub mod graph;
+pub mod interview;
 pub mod keystore;
 pub mod speech;
 pub mod store;

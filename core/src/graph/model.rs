@@ -49,6 +49,19 @@ pub enum LifeStage {
     LaterLife,
 }
 
+impl LifeStage {
+    /// Every stage, in the order of a life.
+    pub const ALL: [LifeStage; 7] = [
+        LifeStage::EarlyChildhood,
+        LifeStage::Childhood,
+        LifeStage::Adolescence,
+        LifeStage::YoungAdulthood,
+        LifeStage::Adulthood,
+        LifeStage::MiddleAge,
+        LifeStage::LaterLife,
+    ];
+}
+
 /// When a memory happened, at the precision the teller gave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "precision", rename_all = "snake_case")]

@@ -11,6 +11,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_segment_search.sql"),
     include_str!("migrations/003_transcripts.sql"),
     include_str!("migrations/004_understanding.sql"),
+    include_str!("migrations/005_interview.sql"),
 ];
 
 /// The schema version this build writes.
