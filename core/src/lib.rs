@@ -3,6 +3,7 @@
 //! (the personal memory graph).
 
 pub mod capture;
+pub mod embed;
 pub mod extract;
 pub mod graph;
 pub mod interview;

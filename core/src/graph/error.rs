@@ -20,6 +20,9 @@ pub enum GraphError {
     /// Speech recognition failed or was cancelled.
     #[error(transparent)]
     Speech(#[from] crate::speech::SpeechError),
+    /// The embedding model failed (a fixed phrase and shapes, never text).
+    #[error("embedding failed: {reason}")]
+    Embedding { reason: String },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

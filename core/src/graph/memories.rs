@@ -130,7 +130,7 @@ impl MemoryGraph {
             super::segments::insert_segments(tx, id, None, &lines)?;
             Ok::<_, GraphError>(id)
         })?;
-        self.extract_memory(id)?;
+        self.understand(id)?;
         self.memory_detail(id)
     }
 

@@ -17,6 +17,7 @@ mod profile;
 mod queue;
 mod search;
 mod segments;
+mod semantic;
 mod transcripts;
 mod views;
 mod voice;
@@ -31,6 +32,7 @@ pub use model::*;
 pub use profile::OwnerProfile;
 pub use queue::{QueueReport, RetranscriptionQueue};
 pub use search::{SearchHit, TextRange};
+pub use semantic::{RelatedMemory, SearchCapabilities};
 pub use views::{
     Coverage, DecadeCount, EntityView, KindCount, Page, RelationDirection, RelationView, Timeline,
 };
@@ -47,18 +49,35 @@ pub struct MemoryGraph {
     data_dir: PathBuf,
     /// Reads facts from new and corrected transcripts, when attached.
     extractor: std::sync::RwLock<Option<crate::extract::Extractor>>,
+    /// Embeds new and corrected segments, when attached.
+    embedder: std::sync::RwLock<Option<std::sync::Arc<crate::embed::Embedder>>>,
+    vectors: std::sync::RwLock<semantic::VectorCache>,
 }
 
 impl MemoryGraph {
     /// Opens (or creates) the graph in `data_dir`, unlocking it with the key from `keys`.
     pub fn open(data_dir: &Path, keys: &dyn KeyStore) -> Result<Self, GraphError> {
         let db = Database::open(data_dir, keys)?;
-        Ok(Self { db, data_dir: data_dir.to_path_buf(), extractor: Default::default() })
+        Ok(Self {
+            db,
+            data_dir: data_dir.to_path_buf(),
+            extractor: Default::default(),
+            embedder: Default::default(),
+            vectors: Default::default(),
+        })
     }
 
     /// The data directory; file references in the graph are relative to it.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// What runs after a memory's text changes: fact extraction and embedding, each when its
+    /// model is attached.
+    pub(crate) fn understand(&self, memory: MemoryId) -> Result<(), GraphError> {
+        self.extract_memory(memory)?;
+        self.embed_memory(memory)?;
+        Ok(())
     }
 
     /// The underlying database (for the stages that add their own tables).

@@ -391,6 +391,30 @@ fn term_stats(text: &str, terms: &[String]) -> (Vec<u32>, u32) {
     (counts, words)
 }
 
+/// A segment as a search hit with no highlighted words (a match by meaning): its opening as the
+/// snippet. `None` if the segment is gone.
+pub(crate) fn plain_hit(
+    tx: &rusqlite::Transaction<'_>,
+    segment: SegmentId,
+) -> Result<Option<SearchHit>, GraphError> {
+    let row = tx
+        .prepare_cached(
+            "SELECT s.id, s.memory_id, m.title, s.start_ms, s.text \
+             FROM segment s JOIN memory m ON m.id = s.memory_id WHERE s.id = ?1",
+        )?
+        .query_row([segment], |r| {
+            Ok(CandidateRow {
+                segment_id: r.get(0)?,
+                memory_id: r.get(1)?,
+                memory_title: r.get(2)?,
+                start_ms: r.get(3)?,
+                text: r.get(4)?,
+            })
+        })
+        .optional()?;
+    Ok(row.map(|row| row.into_hit(&QueryPlan::default(), 0.0)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,7 +119,7 @@ impl MemoryGraph {
             )?;
             ids.into_iter().map(|id| load_segment(tx, id)).collect::<Result<Vec<_>, GraphError>>()
         })?;
-        self.extract_memory(memory)?;
+        self.understand(memory)?;
         // Extraction changes no text: the segments read above still stand, but re-read them
         // so valence and ids are current.
         let ids: Vec<SegmentId> = added.iter().map(|s| s.id).collect();
@@ -157,7 +157,7 @@ impl MemoryGraph {
                 Ok::<_, GraphError>(after)
             })
             .and_then(|after| {
-                self.extract_memory(after.memory_id)?;
+                self.understand(after.memory_id)?;
                 Ok(after)
             })
     }

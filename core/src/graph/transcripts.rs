@@ -63,7 +63,7 @@ impl MemoryGraph {
                 Ok::<_, GraphError>(rec.memory_id)
             })
             .and_then(|memory| {
-                self.extract_memory(memory)?;
+                self.understand(memory)?;
                 self.db.read(|tx| load_segments(tx, memory))
             })
     }

@@ -12,6 +12,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_transcripts.sql"),
     include_str!("migrations/004_understanding.sql"),
     include_str!("migrations/005_interview.sql"),
+    include_str!("migrations/006_embeddings.sql"),
 ];
 
 /// The schema version this build writes.
