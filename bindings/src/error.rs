@@ -3,6 +3,7 @@
 
 use heirloom_core::capture::CaptureError;
 use heirloom_core::graph::GraphError;
+use heirloom_core::interview::InterviewError;
 use heirloom_core::keystore::KeyStoreError;
 use heirloom_core::speech::SpeechError;
 use heirloom_core::store::StoreError;
@@ -78,6 +79,19 @@ impl From<GraphError> for ApiError {
             GraphError::Store(e) => e.into(),
             GraphError::Capture(e) => e.into(),
             GraphError::Speech(e) => e.into(),
+            GraphError::Embedding { reason } => Self::Internal { reason },
+        }
+    }
+}
+
+impl From<InterviewError> for ApiError {
+    fn from(e: InterviewError) -> Self {
+        match e {
+            InterviewError::QuestionNotFound { id } => {
+                Self::NotFound { what: "question".into(), id }
+            }
+            InterviewError::InvalidInput { reason } => Self::InvalidInput { reason: reason.into() },
+            InterviewError::Graph(e) => e.into(),
         }
     }
 }

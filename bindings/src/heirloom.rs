@@ -2,10 +2,24 @@
 
 use crate::key_store::{HostKeys, KeyStore};
 use crate::session::Session;
-use crate::{ApiError, Life, Memories, Merges, People, Recorder, Search, Transcriber};
+use crate::{
+    ApiError, Facts, Interview, Life, Memories, Merges, People, Recorder, Search, Transcriber,
+};
+use heirloom_core::embed::Embedder;
+use heirloom_core::extract::Extractor;
 use heirloom_core::graph::MemoryGraph;
 use std::path::Path;
 use std::sync::Arc;
+
+/// What `load_understanding` found: each model is optional, and the app can show what works.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Understanding {
+    /// Facts are read from stories with the full lexicon (else relations, periods, events and
+    /// emotions only).
+    pub lexicon: bool,
+    /// Search by meaning and related memories by meaning.
+    pub semantic: bool,
+}
 
 /// One owner's Heirloom: an encrypted data directory, opened.
 #[derive(Debug, uniffi::Object)]
@@ -56,6 +70,34 @@ impl Heirloom {
     /// an app ships them with its assets).
     pub fn transcriber(&self, models_dir: String) -> Arc<Transcriber> {
         Arc::new(Transcriber::new(self.session.clone(), models_dir.into()))
+    }
+
+    /// Facts read from the stories, proposals, and the owner's profile.
+    pub fn facts(&self) -> Arc<Facts> {
+        Arc::new(Facts::new(self.session.clone()))
+    }
+
+    /// The interviewer: next question, answers, reminders.
+    pub fn interview(&self) -> Arc<Interview> {
+        Arc::new(Interview::new(self.session.clone()))
+    }
+
+    /// Loads the extraction lexicon and the embedding model from `models_dir` (what
+    /// `models/fetch.sh` fills), so new and corrected stories are read for facts and embedded.
+    /// A missing model is not an error: the flags say what is available.
+    pub fn load_understanding(&self, models_dir: String) -> Result<Understanding, ApiError> {
+        let models = Path::new(&models_dir);
+        let extractor = Extractor::load(&Extractor::default_dir(models));
+        let lexicon = extractor.is_ok();
+        let embedder = Embedder::load(&Embedder::default_dir(models)).ok();
+        let semantic = embedder.is_some();
+        self.session.with(|g| {
+            g.attach_extractor(extractor.unwrap_or_else(|_| Extractor::without_lexicon()));
+            if let Some(embedder) = embedder {
+                g.attach_embedder(Arc::new(embedder));
+            }
+            Ok::<_, ApiError>(Understanding { lexicon, semantic })
+        })
     }
 
     /// Closes the database now; every object from this handle then fails with `Closed`.

@@ -7,7 +7,9 @@
 uniffi::setup_scaffolding!("heirloom");
 
 mod error;
+mod facts;
 mod heirloom;
+mod interview;
 mod key_store;
 mod life;
 mod memories;
@@ -18,9 +20,12 @@ mod search;
 mod session;
 mod speech;
 mod types;
+mod understanding_types;
 
 pub use error::ApiError;
-pub use heirloom::Heirloom;
+pub use facts::Facts;
+pub use heirloom::{Heirloom, Understanding};
+pub use interview::{Interview, Topic};
 pub use key_store::{file_key_store, KeyStore};
 pub use life::Life;
 pub use memories::{Memories, MemoryChanges};

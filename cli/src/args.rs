@@ -150,6 +150,99 @@ pub enum Command {
     Merge(MergeCommand),
     /// Counts of memories, facts and entities.
     Coverage,
+    /// One memory with its extracted facts (`memory show ID --json`).
+    #[command(subcommand)]
+    Memory(MemoryCommand),
+    /// An interview in the terminal: each question with its reason; answer by typing (an empty
+    /// line ends), with --answer, or with recorded --wav files.
+    Ask {
+        /// Questions to ask at most.
+        #[arg(long, default_value_t = 3)]
+        turns: u32,
+        /// Answers to use in order instead of reading the terminal.
+        #[arg(long)]
+        answer: Vec<String>,
+        /// Recorded answers (WAV), transcribed on this machine, used in order.
+        #[arg(long)]
+        wav: Vec<PathBuf>,
+        /// Varies the choice among equally good questions (same graph + seed = same questions).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        speech: SpeechArgs,
+    },
+    /// The owner's profile: preferred name, birth year (resolves "when I was twelve"), languages.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Facts read from the stories: proposals to confirm or reject.
+    #[command(subcommand)]
+    Facts(FactsCommand),
+    /// Memories related to one, by meaning (or by shared people and places without the model).
+    Related {
+        id: i64,
+        #[arg(long, default_value_t = 5)]
+        limit: u32,
+    },
+    /// Reminders due now: anniversaries, on this day, unanswered questions, a weekly prompt.
+    Prompts {
+        /// Turn a reminder off for good, by its key.
+        #[arg(long)]
+        suppress: Option<String>,
+    },
+    /// The interviewer's boundaries: bereavement mode and sensitive topics.
+    #[command(subcommand)]
+    Interview(InterviewCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemoryCommand {
+    /// Transcript, facts (people with relation and deceased flag, places, periods with years,
+    /// events, emotions) with their spans and confidence, files.
+    Show { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Set fields (others keep their value).
+    Set {
+        #[arg(long)]
+        birth_year: Option<i32>,
+        #[arg(long)]
+        name: Option<String>,
+        /// ISO 639-1 codes, most used first (repeat the option).
+        #[arg(long)]
+        language: Vec<String>,
+    },
+    Show,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FactsCommand {
+    /// Low-confidence facts awaiting the owner.
+    Proposals {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Confirm a fact (by its mention id).
+    Confirm { id: i64 },
+    /// Reject a fact (by its mention id): it will not come back.
+    Reject { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InterviewCommand {
+    /// Bereavement mode: fewer, softer questions and a pause after sad answers.
+    Bereavement {
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+    /// Mark a life-story topic sensitive (never raised), or clear it with --clear; without a
+    /// topic, list them.
+    Topic {
+        key: Option<String>,
+        #[arg(long)]
+        clear: bool,
+    },
 }
 
 /// Parses an entity kind (person, place, period, event, emotion, topic).
@@ -256,6 +349,17 @@ impl Command {
             Command::Merge(MergeCommand::Reject { .. }) => "merge reject",
             Command::Merge(MergeCommand::Undo { .. }) => "merge undo",
             Command::Coverage => "coverage",
+            Command::Memory(MemoryCommand::Show { .. }) => "memory show",
+            Command::Ask { .. } => "ask",
+            Command::Profile(ProfileCommand::Set { .. }) => "profile set",
+            Command::Profile(ProfileCommand::Show) => "profile show",
+            Command::Facts(FactsCommand::Proposals { .. }) => "facts proposals",
+            Command::Facts(FactsCommand::Confirm { .. }) => "facts confirm",
+            Command::Facts(FactsCommand::Reject { .. }) => "facts reject",
+            Command::Related { .. } => "related",
+            Command::Prompts { .. } => "prompts",
+            Command::Interview(InterviewCommand::Bereavement { .. }) => "interview bereavement",
+            Command::Interview(InterviewCommand::Topic { .. }) => "interview topic",
         }
     }
 }

@@ -243,6 +243,28 @@ fn find_one(graph: &MemoryGraph, who: &str) -> Result<Entity, CliError> {
 pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
     let name = cli.command.name();
     let graph = open(cli)?;
+    if crate::understand::run(&graph, &cli.command, name, out)?.is_some() {
+        return Ok(());
+    }
+    // Commands that add or change stories read them for facts and embed them as they go.
+    if matches!(
+        cli.command,
+        Command::Add { .. }
+            | Command::Import { .. }
+            | Command::Record { .. }
+            | Command::Transcribe { .. }
+    ) {
+        let models = match &cli.command {
+            Command::Import { speech, .. }
+            | Command::Record { speech, .. }
+            | Command::Transcribe { speech, .. } => speech.models_dir.as_ref(),
+            _ => None,
+        };
+        crate::understand::attach(&graph, models, true);
+    }
+    if matches!(cli.command, Command::Search { .. }) {
+        crate::understand::attach(&graph, None, true);
+    }
     match &cli.command {
         Command::Init => {
             let data_dir = cli.global.data_dir.clone().unwrap_or_else(paths::default_data_dir);
@@ -360,7 +382,7 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
             });
         }
         Command::Search { query, limit } => {
-            let hits = graph.search(query, *limit)?;
+            let hits = graph.hybrid_search(query, *limit)?;
             out.emit(name, &hits, render_hits);
         }
         Command::Person(cmd) => person(&graph, cmd, name, out)?,
@@ -382,6 +404,13 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
                 out.emit(name, &result[0], render_proposal);
             }
         }
+        Command::Memory(_)
+        | Command::Ask { .. }
+        | Command::Profile(_)
+        | Command::Facts(_)
+        | Command::Related { .. }
+        | Command::Prompts { .. }
+        | Command::Interview(_) => {} // handled by understand::run above
         Command::Coverage => {
             let c = graph.coverage()?;
             out.emit(name, &c, |c| {

@@ -51,6 +51,7 @@ impl CliError {
                     SpeechError::Audio(_) => ("corrupt", 4),
                     SpeechError::Engine { .. } => ("internal", 1),
                 },
+                GraphError::Embedding { .. } => ("internal", 1),
                 GraphError::Store(s) => match s {
                     StoreError::WrongKey => ("wrong_key", 3),
                     StoreError::KeyMissing => ("key_missing", 3),

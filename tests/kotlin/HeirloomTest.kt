@@ -379,6 +379,50 @@ fun main() {
         }
     }
 
+    test("a three-turn interview reads facts, steers questions and respects boundaries") {
+        val models = System.getenv("HEIRLOOM_MODELS") ?: error("HEIRLOOM_MODELS is not set")
+        Heirloom.open(tempDir(), fileKeyStore(tempDir() + "/keys")).use { h ->
+            val loaded = h.loadUnderstanding(models)
+            check(loaded.lexicon && loaded.semantic, "lexicon and embedding model loaded")
+            checkEq(h.search().capabilities().semantic, true, "semantic search available")
+            val facts = h.facts()
+            facts.setProfile(OwnerProfile(null, 1941, listOf("en")))
+            val interview = h.interview()
+            val first = interview.nextQuestion(null, 7uL)
+            checkEq(first.reasonKind, ReasonKind.OPENING, "an empty graph opens the story")
+            check(first.reason.isNotBlank(), "the reason is there to show")
+            val one = interview.answerText(first.id, "I was born in Naples in 1941. My grandmother Rosa raised me.")
+            checkEq(interview.questionFor(one.memory.id)?.id, first.id, "answer linked to its question")
+            val heard = facts.forMemory(one.memory.id)
+            val rosa = heard.firstOrNull { it.entity.kind == EntityKind.PERSON }
+            checkEq(rosa?.entity?.displayName, "Rosa", "person read from the answer")
+            checkEq(rosa?.entity?.attributes?.relationToOwner, "grandmother", "with her relation")
+            check(heard.any { val d = it.detail; d is Fact.Place && d.name == "Naples" }, "place read")
+            check(heard.any { it.yearFrom == 1941 && it.yearTo == 1941 }, "year read")
+            val second = interview.nextQuestion(one.memory.id, 7uL)
+            check(second.id != first.id && second.key != first.key, "a new question")
+            val two = interview.answerText(second.id, "My late husband Tom and I ran a bakery on Water Street. I miss him.")
+            val tom = facts.forMemory(two.memory.id).first { it.detail is Fact.Person }
+            check((tom.detail as Fact.Person).deceased, "deceased flag read")
+            h.people().setAttributes(tom.entity.id, EntityAttributes("husband", null, true, true))
+            interview.setTopicSensitive("war", true)
+            checkEq(interview.sensitiveTopics(), listOf("war"), "topic marked sensitive")
+            val third = interview.nextQuestion(two.memory.id, 7uL)
+            check(third.entityId != tom.entity.id && !third.text.contains("Tom"), "a sensitive person is never raised")
+            check(!third.key.startsWith("topic:war"), "a sensitive topic is never raised")
+            val bread = interview.answerText(third.id, "We sold bread and cakes every morning.")
+            interview.setBereavementMode(true)
+            val sad = interview.answerText(interview.nextQuestion(null, 7uL).id, "He died in the winter and I cried for weeks. It was the saddest time.")
+            checkEq(interview.nextQuestion(sad.memory.id, 7uL).reasonKind, ReasonKind.PAUSE, "bereavement mode pauses after a sad answer")
+            val hits = h.search().hybrid("baking", 5)
+            check(hits.take(2).map { it.memoryId }.toSet() == setOf(two.memory.id, bread.memory.id), "search by meaning finds the baking stories")
+            check(h.search().related(one.memory.id, 3).isNotEmpty(), "related memories")
+            check(interview.topics().any { it.key == "war" }, "topics listed")
+            checkThrows<ApiException.NotFound>("answering an unknown question") { interview.answerText(99999, "x") }
+            checkThrows<ApiException.InvalidInput>("an unknown topic") { interview.setTopicSensitive("nope", true) }
+        }
+    }
+
     println("kotlin: $passed passed, $failed failed")
     if (failed > 0 || passed < 20) kotlin.system.exitProcess(1)
 }

@@ -42,7 +42,7 @@ fn facts_keep_their_words_and_date_the_memory() {
         assert!(facts.iter().any(|v| v.entity.kind == kind), "{kind:?} missing");
     }
     let period = facts.iter().find(|v| v.entity.kind == EntityKind::Period).expect("period");
-    assert_eq!(period.years, Some((Some(1962), Some(1962))));
+    assert_eq!((period.year_from, period.year_to), (Some(1962), Some(1962)));
     let memory = f.graph.memory(id).expect("memory");
     assert_eq!(memory.about_when, Some(AboutWhen::Year { year: 1962 }));
     assert_eq!(memory.about_status, FactStatus::Inferred);
@@ -139,11 +139,11 @@ fn the_birth_year_places_ages_in_years() {
             .find(|v| v.entity.kind == EntityKind::Period)
             .expect("period")
     };
-    assert_eq!(age(&f.graph).years, None);
+    assert_eq!((age(&f.graph).year_from, age(&f.graph).year_to), (None, None));
     f.graph
         .set_profile(&OwnerProfile { birth_year: Some(1941), ..Default::default() })
         .expect("profile");
-    assert_eq!(age(&f.graph).years, Some((Some(1953), Some(1954))));
+    assert_eq!((age(&f.graph).year_from, age(&f.graph).year_to), (Some(1953), Some(1954)));
     assert_eq!(
         f.graph.memory(id).expect("memory").about_when,
         Some(AboutWhen::YearRange { from: 1953, to: 1954 })

@@ -37,7 +37,8 @@ pub struct FactView {
     /// An inferred fact below [`PROPOSAL_BELOW`]: shown to the owner to confirm or reject.
     pub proposal: bool,
     /// For periods: the years (open ends allowed) and life stage the entity stands for.
-    pub years: Option<(Option<i32>, Option<i32>)>,
+    pub year_from: Option<i32>,
+    pub year_to: Option<i32>,
     pub life_stage: Option<LifeStage>,
 }
 
@@ -471,8 +472,6 @@ fn fact_view(tx: &Transaction<'_>, mention: MentionId) -> Result<FactView, Graph
     let (year_from, year_to, life_stage): (Option<i32>, Option<i32>, Option<LifeStage>) = tx
         .prepare_cached("SELECT year_from, year_to, life_stage FROM entity WHERE id = ?1")?
         .query_row([entity_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    let years = (entity.kind == EntityKind::Period && (year_from.is_some() || year_to.is_some()))
-        .then_some((year_from, year_to));
     Ok(FactView {
         mention_id: id,
         memory_id,
@@ -483,7 +482,8 @@ fn fact_view(tx: &Transaction<'_>, mention: MentionId) -> Result<FactView, Graph
         quote,
         confidence,
         status,
-        years,
+        year_from,
+        year_to,
         life_stage,
     })
 }
