@@ -136,11 +136,16 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         offset: u32,
     },
-    /// Search transcripts.
+    /// Search transcripts: every word in one segment (else any word); with --meaning, by words
+    /// and meaning together.
     Search {
         query: String,
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        /// Also find segments that mean the same without sharing the words (needs the embedding
+        /// model; full text alone without it).
+        #[arg(long)]
+        meaning: bool,
     },
     /// People (and other entities with --kind): add, list, show, link to memories.
     #[command(subcommand, visible_alias = "entity")]

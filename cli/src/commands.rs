@@ -262,7 +262,7 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
         };
         crate::understand::attach(&graph, models, true);
     }
-    if matches!(cli.command, Command::Search { .. }) {
+    if matches!(cli.command, Command::Search { meaning: true, .. }) {
         crate::understand::attach(&graph, None, true);
     }
     match &cli.command {
@@ -381,8 +381,12 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
                 s
             });
         }
-        Command::Search { query, limit } => {
-            let hits = graph.hybrid_search(query, *limit)?;
+        Command::Search { query, limit, meaning } => {
+            let hits = if *meaning {
+                graph.hybrid_search(query, *limit)?
+            } else {
+                graph.search(query, *limit)?
+            };
             out.emit(name, &hits, render_hits);
         }
         Command::Person(cmd) => person(&graph, cmd, name, out)?,

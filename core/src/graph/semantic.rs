@@ -19,6 +19,9 @@ use std::sync::Arc;
 const RRF_K: f64 = 60.0;
 /// How many candidates each ranking contributes.
 const CANDIDATES: usize = 50;
+/// Below this cosine a segment shares no meaning worth showing with the query (MiniLM puts
+/// unrelated sentences around 0–0.15).
+const MIN_SIMILARITY: f32 = 0.25;
 /// Segments embedded per call to the model.
 const BATCH: usize = 16;
 
@@ -73,6 +76,29 @@ fn mean_unit(vectors: &[&Vec<f32>]) -> Option<Vec<f32>> {
     Some(sum.into_iter().map(|x| x / norm).collect())
 }
 
+/// Segments (of one memory, or all) with no vector for their current text.
+fn stale_segments(
+    tx: &rusqlite::Transaction<'_>,
+    memory: Option<MemoryId>,
+) -> Result<Vec<(SegmentId, String)>, GraphError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT s.id, s.text, e.text_hash FROM segment s \
+         LEFT JOIN segment_embedding e ON e.segment_id = s.id \
+         WHERE ?1 IS NULL OR s.memory_id = ?1 ORDER BY s.memory_id, s.ordinal",
+    )?;
+    let rows = stmt.query_map([memory], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, text, hash) = row?;
+        if hash != Some(text_hash(&text)) {
+            out.push((id, text));
+        }
+    }
+    Ok(out)
+}
+
 impl MemoryGraph {
     /// Attaches the embedding model: from now on new and corrected segments are embedded.
     pub fn attach_embedder(&self, embedder: Arc<Embedder>) {
@@ -92,21 +118,17 @@ impl MemoryGraph {
     /// many were embedded (0 without a model).
     pub fn embed_memory(&self, memory: MemoryId) -> Result<u32, GraphError> {
         let Some(embedder) = self.embedder() else { return Ok(0) };
-        let stale: Vec<(SegmentId, String)> = self.db.read(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "SELECT s.id, s.text, e.text_hash FROM segment s \
-                 LEFT JOIN segment_embedding e ON e.segment_id = s.id WHERE s.memory_id = ?1 ORDER BY s.ordinal",
-            )?;
-            let rows = stmt.query_map([memory], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?)))?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (id, text, hash) = row?;
-                if hash != Some(text_hash(&text)) {
-                    out.push((id, text));
-                }
-            }
-            Ok::<_, GraphError>(out)
-        })?;
+        let stale = self.db.read(|tx| stale_segments(tx, Some(memory)))?;
+        self.embed_segments(&embedder, &stale)
+    }
+
+    /// Embeds `(segment, text)` pairs in batches and stores the vectors (a segment deleted in
+    /// the meantime is skipped).
+    fn embed_segments(
+        &self,
+        embedder: &Embedder,
+        stale: &[(SegmentId, String)],
+    ) -> Result<u32, GraphError> {
         for chunk in stale.chunks(BATCH) {
             let texts: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
             let vectors = embedder
@@ -127,21 +149,12 @@ impl MemoryGraph {
         Ok(stale.len() as u32)
     }
 
-    /// Embeds every memory's missing vectors (after attaching a model to an older graph).
+    /// Embeds every segment with no vector for its current text (after attaching a model to an
+    /// older graph), in batches across memories. Returns how many were embedded.
     pub fn embed_all(&self) -> Result<u32, GraphError> {
-        let ids: Vec<MemoryId> = self.db.read(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "SELECT DISTINCT s.memory_id FROM segment s LEFT JOIN segment_embedding e ON e.segment_id = s.id \
-                 WHERE e.id IS NULL ORDER BY s.memory_id",
-            )?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            Ok::<_, GraphError>(rows.collect::<Result<Vec<_>, _>>()?)
-        })?;
-        let mut total = 0;
-        for id in ids {
-            total += self.embed_memory(id)?;
-        }
-        Ok(total)
+        let Some(embedder) = self.embedder() else { return Ok(0) };
+        let stale = self.db.read(|tx| stale_segments(tx, None))?;
+        self.embed_segments(&embedder, &stale)
     }
 
     /// Runs `f` on the vector cache, reloading it first if the table changed.
@@ -205,7 +218,11 @@ impl MemoryGraph {
                 scored.truncate(n);
                 scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             }
-            scored.into_iter().map(|(_, i)| cache.rows[i]).collect()
+            scored
+                .into_iter()
+                .filter(|(score, _)| *score >= MIN_SIMILARITY)
+                .map(|(_, i)| cache.rows[i])
+                .collect()
         })?;
         let mut fused: HashMap<SegmentId, f64> = HashMap::new();
         for (rank, hit) in words.iter().enumerate() {
