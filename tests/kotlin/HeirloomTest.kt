@@ -412,11 +412,13 @@ fun main() {
             check(!third.key.startsWith("topic:war"), "a sensitive topic is never raised")
             val bread = interview.answerText(third.id, "We sold bread and cakes every morning.")
             interview.setBereavementMode(true)
-            val sad = interview.answerText(interview.nextQuestion(null, 7uL).id, "He died in the winter and I cried for weeks. It was the saddest time.")
-            checkEq(interview.nextQuestion(sad.memory.id, 7uL).reasonKind, ReasonKind.PAUSE, "bereavement mode pauses after a sad answer")
-            val hits = h.search().hybrid("baking", 5)
+            val rest = interview.nextQuestion(null, 7uL)
+            checkEq(rest.reasonKind, ReasonKind.PAUSE, "bereavement mode: a pause after three questions in an hour")
+            val sad = interview.answerText(rest.id, "He died in the winter and I cried for weeks. It was the saddest time.")
+            check(interview.nextQuestion(sad.memory.id, 7uL).gentle, "only gentle questions after a sad answer")
+            val hits = h.search().hybrid("baking", 5u)
             check(hits.take(2).map { it.memoryId }.toSet() == setOf(two.memory.id, bread.memory.id), "search by meaning finds the baking stories")
-            check(h.search().related(one.memory.id, 3).isNotEmpty(), "related memories")
+            check(h.search().related(one.memory.id, 3u).isNotEmpty(), "related memories")
             check(interview.topics().any { it.key == "war" }, "topics listed")
             checkThrows<ApiException.NotFound>("answering an unknown question") { interview.answerText(99999, "x") }
             checkThrows<ApiException.InvalidInput>("an unknown topic") { interview.setTopicSensitive("nope", true) }
