@@ -5,8 +5,6 @@ use crate::session::Session;
 use crate::{
     ApiError, Facts, Interview, Life, Memories, Merges, People, Recorder, Search, Transcriber,
 };
-use heirloom_core::embed::Embedder;
-use heirloom_core::extract::Extractor;
 use heirloom_core::graph::MemoryGraph;
 use std::path::Path;
 use std::sync::Arc;
@@ -86,16 +84,8 @@ impl Heirloom {
     /// `models/fetch.sh` fills), so new and corrected stories are read for facts and embedded.
     /// A missing model is not an error: the flags say what is available.
     pub fn load_understanding(&self, models_dir: String) -> Result<Understanding, ApiError> {
-        let models = Path::new(&models_dir);
-        let extractor = Extractor::load(&Extractor::default_dir(models));
-        let lexicon = extractor.is_ok();
-        let embedder = Embedder::load(&Embedder::default_dir(models)).ok();
-        let semantic = embedder.is_some();
         self.session.with(|g| {
-            g.attach_extractor(extractor.unwrap_or_else(|_| Extractor::without_lexicon()));
-            if let Some(embedder) = embedder {
-                g.attach_embedder(Arc::new(embedder));
-            }
+            let (lexicon, semantic) = g.attach_understanding(Path::new(&models_dir), true);
             Ok::<_, ApiError>(Understanding { lexicon, semantic })
         })
     }

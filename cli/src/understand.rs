@@ -5,15 +5,13 @@ use crate::args::{
     Command, FactsCommand, InterviewCommand, MemoryCommand, ProfileCommand, SpeechArgs,
 };
 use crate::output::{CliError, Output};
-use heirloom_core::embed::Embedder;
-use heirloom_core::extract::{Extractor, Fact};
+use heirloom_core::extract::Fact;
 use heirloom_core::graph::{FactView, MemoryDetail, MemoryGraph};
 use heirloom_core::interview::{self, Question};
 use heirloom_core::speech::ModelKind;
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -31,15 +29,7 @@ fn models_dir(explicit: Option<&PathBuf>) -> PathBuf {
 /// embedding model if it is installed. Missing models are not errors: the graph says what it
 /// can do.
 pub fn attach(graph: &MemoryGraph, models: Option<&PathBuf>, semantic: bool) {
-    let dir = models_dir(models);
-    let extractor = Extractor::load(&Extractor::default_dir(&dir))
-        .unwrap_or_else(|_| Extractor::without_lexicon());
-    graph.attach_extractor(extractor);
-    if semantic {
-        if let Ok(embedder) = Embedder::load(&Embedder::default_dir(&dir)) {
-            graph.attach_embedder(Arc::new(embedder));
-        }
-    }
+    graph.attach_understanding(&models_dir(models), semantic);
 }
 
 fn fact_line(f: &FactView) -> String {

@@ -41,7 +41,11 @@ pub(crate) struct Lexicon {
 }
 
 fn read(dir: &Path, file: &'static str) -> Result<String, ExtractError> {
-    std::fs::read_to_string(dir.join(file)).map_err(|_| ExtractError::LexiconMissing { file })
+    std::fs::read_to_string(dir.join(file)).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => ExtractError::LexiconMissing { file },
+        // Unreadable or not UTF-8: malformed as a whole.
+        _ => ExtractError::LexiconInvalid { file, line: 0 },
+    })
 }
 
 impl Lexicon {

@@ -179,4 +179,39 @@ fn hostile_text_does_not_panic() {
     assert_eq!(found.facts.len(), 1);
 }
 
+#[test]
+fn a_missing_or_malformed_lexicon_is_a_typed_error() {
+    let dir = tempfile::tempdir().expect("dir");
+    assert!(matches!(
+        Extractor::load(dir.path()),
+        Err(ExtractError::LexiconMissing { file: "gazetteer.tsv" })
+    ));
+    let real = Extractor::default_dir(&ModelKind::default_dir());
+    for file in ["gazetteer.tsv", "given_names.txt", "common_words.txt", "valence.tsv"] {
+        std::fs::copy(real.join(file), dir.path().join(file)).expect("copy");
+    }
+    assert!(Extractor::load(dir.path()).is_ok());
+    // A truncated row, a bad number, a file cut mid-way: the file and line, never a crash.
+    std::fs::write(dir.path().join("gazetteer.tsv"), "Naples\tcity\tIT\t959470\nTruncated\tcity\n")
+        .expect("write");
+    assert!(matches!(
+        Extractor::load(dir.path()),
+        Err(ExtractError::LexiconInvalid { file: "gazetteer.tsv", line: 2 })
+    ));
+    std::fs::copy(real.join("gazetteer.tsv"), dir.path().join("gazetteer.tsv")).expect("copy");
+    std::fs::write(dir.path().join("valence.tsv"), "happy\tlots\n").expect("write");
+    assert!(matches!(
+        Extractor::load(dir.path()),
+        Err(ExtractError::LexiconInvalid { file: "valence.tsv", line: 1 })
+    ));
+    std::fs::write(dir.path().join("valence.tsv"), [0xff, 0xfe, 0x00]).expect("write");
+    assert!(
+        matches!(
+            Extractor::load(dir.path()),
+            Err(ExtractError::LexiconInvalid { file: "valence.tsv", line: 0 })
+        ),
+        "not UTF-8"
+    );
+}
+
 mod evaluation;

@@ -169,6 +169,22 @@ pub(crate) fn insert_mention(
     Ok(tx.last_insert_rowid())
 }
 
+/// Whether `entity` already has a mention overlapping `[start, end)` in `segment`.
+pub(crate) fn overlapping_mention_exists(
+    tx: &Transaction<'_>,
+    entity: EntityId,
+    segment: SegmentId,
+    start: u32,
+    end: u32,
+) -> Result<bool, GraphError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM mention WHERE entity_id = ?1 AND segment_id = ?2 \
+             AND char_start < ?4 AND char_end > ?3)",
+        )?
+        .query_row(params![entity, segment, start, end], |r| r.get(0))?)
+}
+
 pub(crate) fn load_memory_mentions(
     tx: &Transaction<'_>,
     memory: MemoryId,
@@ -490,12 +506,7 @@ fn link_names_in(
     let mut added = Vec::new();
     for segment in super::segments::load_segments(tx, memory)? {
         for (start, end) in find_names(segment.text(), &names) {
-            let exists: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM mention WHERE entity_id = ?1 AND segment_id = ?2 \
-                 AND char_start < ?4 AND char_end > ?3)",
-                params![entity, segment.id, start, end],
-                |r| r.get(0),
-            )?;
+            let exists = overlapping_mention_exists(tx, entity, segment.id, start, end)?;
             if exists {
                 continue;
             }

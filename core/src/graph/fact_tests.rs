@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::graph::{MergeState, OwnerProfile};
-use crate::keystore::FileKeyStore;
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -11,11 +10,8 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let keys = FileKeyStore::new(dir.path().join("keys"));
-    let graph = MemoryGraph::open(&dir.path().join("data"), &keys).expect("open");
-    graph.attach_extractor(crate::extract::tests::extractor().clone());
-    Fixture { _dir: dir, graph }
+    let (_dir, graph) = crate::graph::test_graph_with_extractor();
+    Fixture { _dir, graph }
 }
 
 fn tell(g: &MemoryGraph, text: &str) -> MemoryId {

@@ -10,7 +10,9 @@
 //! at once, as an accepted proposal the owner can undo.
 
 use super::codec::normalize_name;
-use super::entities::{insert_alias, insert_mention, load_entity_row, require_live};
+use super::entities::{
+    insert_alias, insert_mention, load_entity_row, overlapping_mention_exists, require_live,
+};
 use super::memories::load_memory;
 use super::model::*;
 use super::profile::load_profile;
@@ -376,12 +378,8 @@ fn store_mentions(
         .map_err(|_| GraphError::invalid("fact could not be stored"))?;
     for span in &extracted.spans {
         let Some(segment) = segments.get(span.segment) else { continue };
-        let exists: bool = tx
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM mention WHERE entity_id = ?1 AND segment_id = ?2 \
-                 AND char_start < ?4 AND char_end > ?3)",
-            )?
-            .query_row(params![entity, segment.id, span.char_start, span.char_end], |r| r.get(0))?;
+        let exists =
+            overlapping_mention_exists(tx, entity, segment.id, span.char_start, span.char_end)?;
         if exists {
             continue;
         }

@@ -72,6 +72,23 @@ impl MemoryGraph {
         &self.data_dir
     }
 
+    /// Attaches the extraction lexicon and (when `semantic`) the embedding model from a models
+    /// folder (what `models/fetch.sh` fills). Missing models are not errors: extraction falls
+    /// back to rules without the lexicon, search to full text. Returns (lexicon, semantic).
+    pub fn attach_understanding(&self, models: &Path, semantic: bool) -> (bool, bool) {
+        use crate::{embed::Embedder, extract::Extractor};
+        let extractor = Extractor::load(&Extractor::default_dir(models));
+        let lexicon = extractor.is_ok();
+        self.attach_extractor(extractor.unwrap_or_else(|_| Extractor::without_lexicon()));
+        let embedder =
+            if semantic { Embedder::load(&Embedder::default_dir(models)).ok() } else { None };
+        let embedded = embedder.is_some();
+        if let Some(embedder) = embedder {
+            self.attach_embedder(std::sync::Arc::new(embedder));
+        }
+        (lexicon, embedded)
+    }
+
     /// What runs after a memory's text changes: fact extraction and embedding, each when its
     /// model is attached.
     pub(crate) fn understand(&self, memory: MemoryId) -> Result<(), GraphError> {
@@ -92,6 +109,16 @@ pub(crate) fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// A fresh graph in a temporary directory with the real extractor attached (for tests).
+#[cfg(test)]
+pub(crate) fn test_graph_with_extractor() -> (tempfile::TempDir, MemoryGraph) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys = crate::keystore::FileKeyStore::new(dir.path().join("keys"));
+    let graph = MemoryGraph::open(&dir.path().join("data"), &keys).expect("open");
+    graph.attach_extractor(crate::extract::tests::extractor().clone());
+    (dir, graph)
 }
 
 #[cfg(test)]

@@ -1,16 +1,13 @@
 //! Related memories and hybrid search with the real MiniLM model, and the fallback without it.
 
 use super::*;
-use crate::keystore::FileKeyStore;
 
-fn graph(dir: &tempfile::TempDir, with_model: bool) -> MemoryGraph {
-    let keys = FileKeyStore::new(dir.path().join("keys"));
-    let graph = MemoryGraph::open(&dir.path().join("data"), &keys).expect("open");
-    graph.attach_extractor(crate::extract::tests::extractor().clone());
+fn graph(with_model: bool) -> (tempfile::TempDir, MemoryGraph) {
+    let (dir, graph) = crate::graph::test_graph_with_extractor();
     if with_model {
         graph.attach_embedder(crate::embed::tests::embedder());
     }
-    graph
+    (dir, graph)
 }
 
 fn tell(g: &MemoryGraph, title: &str, text: &str) -> MemoryId {
@@ -19,8 +16,7 @@ fn tell(g: &MemoryGraph, title: &str, text: &str) -> MemoryId {
 
 #[test]
 fn search_finds_meaning_without_shared_words_and_related_follows_the_topic() {
-    let dir = tempfile::tempdir().expect("dir");
-    let g = graph(&dir, true);
+    let (_dir, g) = graph(true);
     assert!(g.search_capabilities().semantic);
     let bread = tell(&g, "Sundays", "Grandma made loaves in the big oven every Sunday morning.");
     let boat =
@@ -51,8 +47,7 @@ fn search_finds_meaning_without_shared_words_and_related_follows_the_topic() {
 
 #[test]
 fn corrections_are_embedded_again() {
-    let dir = tempfile::tempdir().expect("dir");
-    let g = graph(&dir, true);
+    let (_dir, g) = graph(true);
     let id = tell(&g, "Work", "I worked at the docks.");
     let segment = g.segments(id).expect("segments").remove(0);
     assert!(g.hybrid_search("violin concert", 5).expect("hybrid").iter().all(|h| h.score < 0.1));
@@ -64,8 +59,7 @@ fn corrections_are_embedded_again() {
 
 #[test]
 fn without_the_model_search_and_related_fall_back() {
-    let dir = tempfile::tempdir().expect("dir");
-    let g = graph(&dir, false);
+    let (_dir, g) = graph(false);
     assert!(!g.search_capabilities().semantic);
     let a = tell(&g, "Naples", "Grandma Rosa cooked in Naples.");
     let b = tell(&g, "Sauce", "Rosa taught me the sauce.");

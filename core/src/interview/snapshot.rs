@@ -187,9 +187,12 @@ fn read(
     let mut stages = BTreeSet::new();
     let mut years: Vec<i32> = Vec::new();
     {
+        // Memory dates (yyyymmdd day numbers) and the period entities mentioned, as year ranges.
         let mut stmt = tx.prepare_cached(
             "SELECT about_from / 10000, about_to / 10000, about_stage FROM memory \
-             WHERE about_precision IS NOT NULL",
+             WHERE about_precision IS NOT NULL \
+             UNION ALL SELECT DISTINCT e.year_from, coalesce(e.year_to, e.year_from), e.life_stage \
+             FROM entity e JOIN mention m ON m.entity_id = e.id WHERE e.kind = 'period'",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -201,27 +204,6 @@ fn read(
         for row in rows {
             let (from, to, stage) = row?;
             if let (Some(from), Some(to)) = (from, to) {
-                years.extend([from, to]);
-                for decade in (from / 10 * 10..=to / 10 * 10).step_by(10).take(20) {
-                    decades.insert(decade);
-                }
-            }
-            stages.extend(stage);
-        }
-        let mut stmt = tx.prepare_cached(
-            "SELECT DISTINCT e.year_from, e.year_to, e.life_stage FROM entity e \
-             JOIN mention m ON m.entity_id = e.id WHERE e.kind = 'period'",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, Option<i32>>(0)?,
-                r.get::<_, Option<i32>>(1)?,
-                r.get::<_, Option<LifeStage>>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (from, to, stage) = row?;
-            if let (Some(from), Some(to)) = (from, to.or(from)) {
                 if to >= from && to - from <= 20 {
                     years.extend([from, to]);
                     for decade in (from / 10 * 10..=to / 10 * 10).step_by(10) {

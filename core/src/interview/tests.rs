@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::graph::{EntityAttributes, EntityKind, EntityQuery, OwnerProfile};
-use crate::keystore::FileKeyStore;
 
 const DAY: i64 = 86_400_000;
 /// 2026-11-22T12:00:00Z
@@ -14,11 +13,8 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let keys = FileKeyStore::new(dir.path().join("keys"));
-    let graph = MemoryGraph::open(&dir.path().join("data"), &keys).expect("open");
-    graph.attach_extractor(crate::extract::tests::extractor().clone());
-    Fixture { _dir: dir, graph }
+    let (_dir, graph) = crate::graph::test_graph_with_extractor();
+    Fixture { _dir, graph }
 }
 
 fn tell(g: &MemoryGraph, text: &str) -> MemoryId {
