@@ -155,6 +155,38 @@ pub enum Command {
     Merge(MergeCommand),
     /// Counts of memories, facts and entities.
     Coverage,
+    /// Seal a file for age recipients (the same code path as uploads): `age -d` opens it.
+    Seal {
+        /// An `age1…` recipient; repeat for several.
+        #[arg(short = 'r', long = "recipient", required_unless_present = "recipients_file")]
+        recipients: Vec<String>,
+        /// A file of recipients, one `age1…` per line (`#` comments allowed).
+        #[arg(short = 'R', long)]
+        recipients_file: Option<PathBuf>,
+        /// Where to write the sealed file (default: standard output). Written whole or not at all.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+        /// The file to seal (default or `-`: standard input).
+        input: Option<PathBuf>,
+    },
+    /// Open an age file with identities from an age identity file (`age-keygen` format).
+    Open {
+        /// Identity file: `AGE-SECRET-KEY-1…` lines; repeat for several files.
+        #[arg(short = 'i', long = "identity", required = true)]
+        identities: Vec<PathBuf>,
+        /// Where to write the plaintext (default: standard output). A file is kept only when the
+        /// whole payload authenticated.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+        /// The sealed file (default or `-`: standard input).
+        input: Option<PathBuf>,
+    },
+    /// Make a new age identity file (like `age-keygen`), owner-only permissions.
+    Keygen {
+        /// Where to write it (refuses to overwrite); default: standard output.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
     /// One memory with its extracted facts (`memory show ID --json`).
     #[command(subcommand)]
     Memory(MemoryCommand),
@@ -354,6 +386,9 @@ impl Command {
             Command::Merge(MergeCommand::Reject { .. }) => "merge reject",
             Command::Merge(MergeCommand::Undo { .. }) => "merge undo",
             Command::Coverage => "coverage",
+            Command::Seal { .. } => "seal",
+            Command::Open { .. } => "open",
+            Command::Keygen { .. } => "keygen",
             Command::Memory(MemoryCommand::Show { .. }) => "memory show",
             Command::Ask { .. } => "ask",
             Command::Profile(ProfileCommand::Set { .. }) => "profile set",

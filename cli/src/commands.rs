@@ -242,6 +242,9 @@ fn find_one(graph: &MemoryGraph, who: &str) -> Result<Entity, CliError> {
 /// Runs the parsed command.
 pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
     let name = cli.command.name();
+    if crate::sealing::run(&cli.command, name, out)?.is_some() {
+        return Ok(());
+    }
     let graph = open(cli)?;
     if crate::understand::run(&graph, &cli.command, name, out)?.is_some() {
         return Ok(());
@@ -415,6 +418,7 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
         | Command::Related { .. }
         | Command::Prompts { .. }
         | Command::Interview(_) => {} // handled by understand::run above
+        Command::Seal { .. } | Command::Open { .. } | Command::Keygen { .. } => {} // sealing::run
         Command::Coverage => {
             let c = graph.coverage()?;
             out.emit(name, &c, |c| {

@@ -7,6 +7,7 @@ mod args;
 mod commands;
 mod output;
 mod paths;
+mod sealing;
 mod understand;
 mod voice;
 

@@ -4,6 +4,7 @@
 //! JSON failure: `{"ok": false, "command": NAME, "error": {"kind": KIND, "message": TEXT}}`.
 
 use heirloom_core::graph::GraphError;
+use heirloom_core::seal::SealError;
 use heirloom_core::speech::SpeechError;
 use heirloom_core::store::StoreError;
 use serde::Serialize;
@@ -16,6 +17,8 @@ pub enum CliError {
     Usage(String),
     /// Reading input failed.
     Input(String),
+    /// Sealing or opening an age file failed.
+    Seal(SealError),
 }
 
 impl From<GraphError> for CliError {
@@ -30,6 +33,18 @@ impl CliError {
         match self {
             CliError::Usage(_) => ("usage", 2),
             CliError::Input(_) => ("input", 1),
+            CliError::Seal(e) => match e {
+                SealError::InvalidRecipient
+                | SealError::InvalidIdentity
+                | SealError::NoRecipients => ("invalid_input", 1),
+                SealError::Unsupported { .. } => ("unsupported", 1),
+                SealError::NoMatch => ("wrong_key", 3),
+                SealError::Header { .. } | SealError::HeaderMac | SealError::Payload { .. } => {
+                    ("corrupt", 4)
+                }
+                SealError::Io(_) => ("storage", 4),
+                _ => ("internal", 1),
+            },
             CliError::Graph(g) => match g {
                 GraphError::NotFound { .. } => ("not_found", 1),
                 GraphError::InvalidInput { .. } => ("invalid_input", 1),
@@ -66,6 +81,7 @@ impl CliError {
     fn message(&self) -> String {
         match self {
             CliError::Graph(g) => g.to_string(),
+            CliError::Seal(e) => e.to_string(),
             CliError::Usage(m) | CliError::Input(m) => m.clone(),
         }
     }

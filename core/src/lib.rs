@@ -1,12 +1,17 @@
-//! Heirloom's core: everything the app does, with no FFI. Modules follow the data's journey;
-//! today: `keystore` (where secrets come from), `store` (encrypted SQLite plumbing) and `graph`
-//! (the personal memory graph).
+//! Heirloom's core: everything the app does, with no FFI. Modules follow the data's journey:
+//! `capture` (durable recording) → `speech` (on-device transcription) → `extract` (facts) →
+//! `graph` (the personal memory graph, on `store`'s encrypted SQLite) → `interview` (the next
+//! question, with `embed` for meaning) → `seal` (age encryption for anything that leaves).
+//! `keystore` is where secrets come from.
 
 pub mod capture;
+pub mod clock;
+pub mod consent;
 pub mod embed;
 pub mod extract;
 pub mod graph;
 pub mod interview;
 pub mod keystore;
+pub mod seal;
 pub mod speech;
 pub mod store;

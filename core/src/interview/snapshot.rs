@@ -89,19 +89,7 @@ pub(crate) fn year_of(now_ms: i64) -> i32 {
     civil(now_ms).0
 }
 
-/// (year, month, day) of a Unix time in milliseconds, UTC (Howard Hinnant's algorithm).
-pub(crate) fn civil(ms: i64) -> (i32, u32, u32) {
-    let days = ms.div_euclid(86_400_000);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    ((yoe + era * 400 + i64::from(month <= 2)) as i32, month, day)
-}
+pub(crate) use crate::clock::civil;
 
 fn ids(tx: &Transaction<'_>, sql: &str, arg: i64) -> rusqlite::Result<Vec<i64>> {
     let mut stmt = tx.prepare_cached(sql)?;

@@ -13,6 +13,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_understanding.sql"),
     include_str!("migrations/005_interview.sql"),
     include_str!("migrations/006_embeddings.sql"),
+    include_str!("migrations/007_consent.sql"),
 ];
 
 /// The schema version this build writes.
