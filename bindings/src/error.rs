@@ -2,9 +2,12 @@
 //! on; messages carry no user content (the core guarantees that for its own errors).
 
 use heirloom_core::capture::CaptureError;
+use heirloom_core::consent::ConsentError;
 use heirloom_core::graph::GraphError;
 use heirloom_core::interview::InterviewError;
 use heirloom_core::keystore::KeyStoreError;
+use heirloom_core::outbox::OutboxError;
+use heirloom_core::seal::SealError;
 use heirloom_core::speech::SpeechError;
 use heirloom_core::store::StoreError;
 
@@ -44,6 +47,19 @@ pub enum ApiError {
     /// The handle was closed.
     #[error("this Heirloom handle is closed")]
     Closed,
+    /// Nothing may leave without a live consent for that memory and purpose.
+    #[error("consent required: {reason}")]
+    ConsentRequired { reason: String },
+    /// The network or the service failed; `retryable` says whether trying later may help.
+    #[error("network: {reason}")]
+    Network { retryable: bool, reason: String },
+    /// The enclave's key bundle or a receipt failed its checks (signature, pin, validity,
+    /// rollback): nothing was sealed to it.
+    #[error("enclave not trusted: {reason}")]
+    EnclaveUntrusted { reason: String },
+    /// A sealed file, key or code that does not check out (tampered, truncated, a typo).
+    #[error("invalid or tampered: {reason}")]
+    Corrupt { reason: String },
     /// A bug or an unexpected failure in a host callback.
     #[error("internal error: {reason}")]
     Internal { reason: String },
@@ -126,6 +142,69 @@ impl From<CaptureError> for ApiError {
             CaptureError::Tampered { .. }
             | CaptureError::Truncated { .. }
             | CaptureError::Io { .. } => Self::Storage { reason },
+        }
+    }
+}
+
+impl From<SealError> for ApiError {
+    fn from(e: SealError) -> Self {
+        let reason = e.to_string();
+        match e {
+            SealError::KeyStore(k) => k.into(),
+            SealError::BadSignature
+            | SealError::UntrustedSigner
+            | SealError::BundleExpired
+            | SealError::BundleNotYetValid
+            | SealError::BundleRollback { .. } => Self::EnclaveUntrusted { reason },
+            SealError::IdentityExists => Self::Conflict { reason },
+            SealError::InvalidRecipient
+            | SealError::InvalidIdentity
+            | SealError::NoRecipients
+            | SealError::Unsupported { .. }
+            | SealError::Malformed { .. } => Self::InvalidInput { reason },
+            SealError::InvalidRecoveryCode
+            | SealError::Header { .. }
+            | SealError::HeaderMac
+            | SealError::Payload { .. }
+            | SealError::NoMatch => Self::Corrupt { reason },
+            SealError::Io(_) => Self::Storage { reason },
+            SealError::Randomness | SealError::Crypto { .. } => Self::Internal { reason },
+        }
+    }
+}
+
+impl From<ConsentError> for ApiError {
+    fn from(e: ConsentError) -> Self {
+        let reason = e.to_string();
+        match e {
+            ConsentError::SubjectNotFound { kind, id } => Self::NotFound { what: kind.into(), id },
+            ConsentError::NotGranted { .. } => Self::ConsentRequired { reason },
+            ConsentError::InvalidRequest { .. } => Self::InvalidInput { reason },
+            ConsentError::InvalidReceipt { .. } | ConsentError::BadSignature => {
+                Self::Corrupt { reason }
+            }
+            ConsentError::Seal(e) => e.into(),
+            ConsentError::Graph(e) => e.into(),
+        }
+    }
+}
+
+impl From<OutboxError> for ApiError {
+    fn from(e: OutboxError) -> Self {
+        let reason = e.to_string();
+        match e {
+            OutboxError::ConsentRequired { .. } => Self::ConsentRequired { reason },
+            OutboxError::Network { retryable, .. } => Self::Network { retryable, reason },
+            OutboxError::Enclave(_) | OutboxError::ReceiptMismatch { .. } => {
+                Self::EnclaveUntrusted { reason }
+            }
+            OutboxError::NotFound { id } => Self::NotFound { what: "outbox item".into(), id },
+            OutboxError::Io { .. } => Self::Storage { reason },
+            OutboxError::Cancelled => Self::Cancelled,
+            OutboxError::Internal { .. } => Self::Internal { reason },
+            OutboxError::Seal(e) => e.into(),
+            OutboxError::Consent(e) => e.into(),
+            OutboxError::Graph(e) => e.into(),
         }
     }
 }

@@ -2,8 +2,10 @@
 
 use crate::key_store::{HostKeys, KeyStore};
 use crate::session::Session;
+use crate::sharing_types::{ConsentPolicy, EnclaveConfig};
 use crate::{
-    ApiError, Facts, Interview, Life, Memories, Merges, People, Recorder, Search, Transcriber,
+    ApiError, Consent, Facts, Identity, Interview, Life, Memories, Merges, Outbox, People,
+    Recorder, Search, Transcriber,
 };
 use heirloom_core::graph::MemoryGraph;
 use std::path::Path;
@@ -23,6 +25,7 @@ pub struct Understanding {
 #[derive(Debug, uniffi::Object)]
 pub struct Heirloom {
     session: Arc<Session>,
+    keys: Arc<HostKeys>,
 }
 
 #[uniffi::export]
@@ -30,8 +33,9 @@ impl Heirloom {
     /// Opens (or creates) the data directory, unlocking it with the key from `key_store`.
     #[uniffi::constructor]
     pub fn open(data_dir: String, key_store: Arc<dyn KeyStore>) -> Result<Arc<Self>, ApiError> {
-        let graph = MemoryGraph::open(Path::new(&data_dir), &HostKeys(key_store))?;
-        Ok(Arc::new(Self { session: Arc::new(Session::new(graph)) }))
+        let keys = Arc::new(HostKeys(key_store));
+        let graph = MemoryGraph::open(Path::new(&data_dir), keys.as_ref())?;
+        Ok(Arc::new(Self { session: Arc::new(Session::new(graph)), keys }))
     }
 
     /// Memories, their transcript segments, recordings and media.
@@ -88,6 +92,21 @@ impl Heirloom {
             let (lexicon, semantic) = g.attach_understanding(Path::new(&models_dir), true);
             Ok::<_, ApiError>(Understanding { lexicon, semantic })
         })
+    }
+
+    /// The owner's keys and recovery kit.
+    pub fn identity(&self) -> Arc<Identity> {
+        Arc::new(Identity::new(self.keys.clone()))
+    }
+
+    /// Consent per memory and purpose, recorded under the controller's `policy`.
+    pub fn consent(&self, policy: ConsentPolicy) -> Arc<Consent> {
+        Arc::new(Consent::new(self.session.clone(), self.keys.clone(), policy))
+    }
+
+    /// The uploads queue, talking to the enclave in `enclave` (its signing keys pinned).
+    pub fn outbox(&self, enclave: EnclaveConfig) -> Result<Arc<Outbox>, ApiError> {
+        Ok(Arc::new(Outbox::new(self.session.clone(), enclave)?))
     }
 
     /// Closes the database now; every object from this handle then fails with `Closed`.

@@ -39,6 +39,12 @@ impl KeyStore for FileKeys {
 /// Presents the app's key store to the core.
 pub(crate) struct HostKeys(pub Arc<dyn KeyStore>);
 
+impl std::fmt::Debug for HostKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HostKeys")
+    }
+}
+
 fn host_failure(e: ApiError) -> KeyStoreError {
     let reason = match e {
         ApiError::KeyStore { reason } => reason,

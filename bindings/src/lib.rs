@@ -6,33 +6,44 @@
 
 uniffi::setup_scaffolding!("heirloom");
 
+mod consent;
 mod error;
 mod facts;
 mod heirloom;
+mod identity;
 mod interview;
 mod key_store;
 mod life;
 mod memories;
 mod merges;
+mod outbox;
 mod people;
 mod recorder;
 mod search;
 mod session;
+mod sharing_types;
 mod speech;
 mod types;
 mod understanding_types;
 
+pub use consent::Consent;
 pub use error::ApiError;
 pub use facts::Facts;
 pub use heirloom::{Heirloom, Understanding};
+pub use identity::Identity;
 pub use interview::{Interview, Topic};
 pub use key_store::{file_key_store, KeyStore};
 pub use life::Life;
 pub use memories::{Memories, MemoryChanges};
 pub use merges::Merges;
+pub use outbox::{Outbox, OutboxProgress};
 pub use people::{CreatedEntity, People};
 pub use recorder::{Recorder, RecordingSession, VoiceMemory};
 pub use search::Search;
+pub use sharing_types::{
+    ConsentPolicy, ConsentRecord, EnclaveConfig, OutboxEntry, OutboxRun, OwnerPublicKeys,
+    UploadProof,
+};
 pub use speech::{
     BackgroundReport, CancelHandle, HeardSegment, SpeechModelKind, TranscribeConfig, Transcriber,
     TranscriptionListener, TranscriptionResult,

@@ -118,6 +118,13 @@ impl CancelHandle {
     }
 }
 
+impl CancelHandle {
+    /// The core's token behind this handle.
+    pub(crate) fn token(&self) -> &CancelToken {
+        &self.token
+    }
+}
+
 /// Transcribes recordings on the device. Models load on first use and stay loaded, shared by
 /// every job.
 #[derive(Debug, uniffi::Object)]

@@ -155,6 +155,23 @@ pub enum Command {
     Merge(MergeCommand),
     /// Counts of memories, facts and entities.
     Coverage,
+    /// Photos and videos: attach a file to a memory (copied into the data directory).
+    #[command(subcommand)]
+    Media(MediaCommand),
+    /// The owner's keys: show the public keys, print the recovery kit, restore from it.
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+    /// Consent per memory and purpose: give, revoke, list (signed receipts, append-only).
+    #[command(subcommand)]
+    Consent(ConsentCommand),
+    /// The outbox: queue a memory for a consented purpose, send it, see progress, pause.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+    /// What left this device, when, under which consent — and proof it was erased.
+    Receipts {
+        #[command(flatten)]
+        enclave: EnclaveArgs,
+    },
     /// Seal a file for age recipients (the same code path as uploads): `age -d` opens it.
     Seal {
         /// An `age1…` recipient; repeat for several.
@@ -360,6 +377,122 @@ pub enum MergeCommand {
     Undo { id: i64 },
 }
 
+/// Where the enclave is and which key it must sign with.
+#[derive(Debug, Args, Clone)]
+pub struct EnclaveArgs {
+    /// The enclave service (default: $HEIRLOOM_ENCLAVE_URL).
+    #[arg(long = "enclave", env = "HEIRLOOM_ENCLAVE_URL")]
+    pub url: Option<String>,
+    /// The enclave's Ed25519 signing key the app pins (default: $HEIRLOOM_ENCLAVE_KEY).
+    #[arg(long = "enclave-key", env = "HEIRLOOM_ENCLAVE_KEY")]
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MediaCommand {
+    /// Copy a photo or video into the store and attach it to a memory.
+    Attach {
+        memory: i64,
+        file: PathBuf,
+        #[arg(long, value_parser = ["photo", "video"], default_value = "photo")]
+        kind: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// The owner's public keys (created on first use).
+    Show,
+    /// Print the recovery kit: the code that restores the keys on a new device.
+    RecoveryKit,
+    /// Restore the keys from a recovery code typed in.
+    Restore {
+        #[arg(long)]
+        code: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsentCommand {
+    /// Give consent for a memory (ID or memory:ID) or a photo or video (media:ID) and a purpose,
+    /// signed with the owner's key.
+    Give {
+        #[arg(value_parser = subject)]
+        subject: heirloom_core::consent::Subject,
+        #[arg(long, value_parser = purpose)]
+        purpose: heirloom_core::consent::Purpose,
+        /// End of the consent (YYYY-MM-DD); default: until revoked.
+        #[arg(long)]
+        until: Option<String>,
+        /// ISO 3166 jurisdiction the consent is given under.
+        #[arg(long, default_value = "GB")]
+        jurisdiction: String,
+    },
+    /// Revoke it: pending uploads stop and what was sent is erased.
+    Revoke {
+        #[arg(value_parser = subject)]
+        subject: heirloom_core::consent::Subject,
+        #[arg(long, value_parser = purpose)]
+        purpose: heirloom_core::consent::Purpose,
+    },
+    /// Every consent receipt (for one memory or media item when given), oldest first.
+    List {
+        #[arg(value_parser = subject)]
+        subject: Option<heirloom_core::consent::Subject>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Queue a memory (or media:ID) for a purpose it has consent for.
+    Add {
+        #[arg(value_parser = subject)]
+        subject: heirloom_core::consent::Subject,
+        #[arg(long, value_parser = purpose)]
+        purpose: heirloom_core::consent::Purpose,
+    },
+    /// Send what is queued, with progress on standard error, until done or --timeout seconds.
+    Run {
+        #[command(flatten)]
+        enclave: EnclaveArgs,
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+        /// Part size in KiB (default 8 MiB; the enclave accepts 64 KiB and up).
+        #[arg(long)]
+        part_kib: Option<u64>,
+    },
+    /// Every item and where it is.
+    Status,
+    /// Hold every upload (e.g. on a metered network) until `resume`.
+    Pause,
+    Resume,
+}
+
+fn subject(text: &str) -> Result<heirloom_core::consent::Subject, String> {
+    use heirloom_core::consent::Subject;
+    let (kind, id) = text.split_once(':').unwrap_or(("memory", text));
+    let id: i64 = id.parse().map_err(|_| "a memory id, memory:ID or media:ID".to_owned())?;
+    match kind {
+        "memory" => Ok(Subject::Memory(id)),
+        "media" => Ok(Subject::Media(id)),
+        _ => Err("a memory id, memory:ID or media:ID".to_owned()),
+    }
+}
+
+fn purpose(text: &str) -> Result<heirloom_core::consent::Purpose, String> {
+    let normalized = text.replace('-', "_");
+    let alias = match normalized.as_str() {
+        "backup" => "encrypted_backup",
+        "family" => "share_with_family",
+        "training" => "ai_training",
+        other => other,
+    };
+    heirloom_core::consent::Purpose::parse(alias).ok_or_else(|| {
+        "one of: backup, family, training, research (or encrypted_backup, share_with_family,          ai_training)"
+            .to_owned()
+    })
+}
+
 impl Command {
     /// The command's name in JSON output.
     pub fn name(&self) -> &'static str {
@@ -386,6 +519,19 @@ impl Command {
             Command::Merge(MergeCommand::Reject { .. }) => "merge reject",
             Command::Merge(MergeCommand::Undo { .. }) => "merge undo",
             Command::Coverage => "coverage",
+            Command::Media(MediaCommand::Attach { .. }) => "media attach",
+            Command::Identity(IdentityCommand::Show) => "identity show",
+            Command::Identity(IdentityCommand::RecoveryKit) => "identity recovery-kit",
+            Command::Identity(IdentityCommand::Restore { .. }) => "identity restore",
+            Command::Consent(ConsentCommand::Give { .. }) => "consent give",
+            Command::Consent(ConsentCommand::Revoke { .. }) => "consent revoke",
+            Command::Consent(ConsentCommand::List { .. }) => "consent list",
+            Command::Outbox(OutboxCommand::Add { .. }) => "outbox add",
+            Command::Outbox(OutboxCommand::Run { .. }) => "outbox run",
+            Command::Outbox(OutboxCommand::Status) => "outbox status",
+            Command::Outbox(OutboxCommand::Pause) => "outbox pause",
+            Command::Outbox(OutboxCommand::Resume) => "outbox resume",
+            Command::Receipts { .. } => "receipts",
             Command::Seal { .. } => "seal",
             Command::Open { .. } => "open",
             Command::Keygen { .. } => "keygen",

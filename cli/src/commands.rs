@@ -249,6 +249,11 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
     if crate::understand::run(&graph, &cli.command, name, out)?.is_some() {
         return Ok(());
     }
+    let key_file = cli.global.key_file.clone().unwrap_or_else(paths::default_key_file);
+    if crate::sharing::run(&graph, &FileKeyStore::new(key_file), &cli.command, name, out)?.is_some()
+    {
+        return Ok(());
+    }
     // Commands that add or change stories read them for facts and embed them as they go.
     if matches!(
         cli.command,
@@ -419,6 +424,11 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
         | Command::Prompts { .. }
         | Command::Interview(_) => {} // handled by understand::run above
         Command::Seal { .. } | Command::Open { .. } | Command::Keygen { .. } => {} // sealing::run
+        Command::Media(_)
+        | Command::Identity(_)
+        | Command::Consent(_)
+        | Command::Outbox(_)
+        | Command::Receipts { .. } => {} // sharing::run
         Command::Coverage => {
             let c = graph.coverage()?;
             out.emit(name, &c, |c| {

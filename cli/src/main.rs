@@ -8,6 +8,7 @@ mod commands;
 mod output;
 mod paths;
 mod sealing;
+mod sharing;
 mod understand;
 mod voice;
 

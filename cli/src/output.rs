@@ -4,6 +4,7 @@
 //! JSON failure: `{"ok": false, "command": NAME, "error": {"kind": KIND, "message": TEXT}}`.
 
 use heirloom_core::graph::GraphError;
+use heirloom_core::outbox::OutboxError;
 use heirloom_core::seal::SealError;
 use heirloom_core::speech::SpeechError;
 use heirloom_core::store::StoreError;
@@ -19,6 +20,8 @@ pub enum CliError {
     Input(String),
     /// Sealing or opening an age file failed.
     Seal(SealError),
+    /// Consent or the outbox refused or failed.
+    Outbox(OutboxError),
 }
 
 impl From<GraphError> for CliError {
@@ -43,6 +46,32 @@ impl CliError {
                     ("corrupt", 4)
                 }
                 SealError::Io(_) => ("storage", 4),
+                SealError::InvalidRecoveryCode => ("invalid_input", 1),
+                SealError::IdentityExists => ("conflict", 1),
+                SealError::KeyStore(_) => ("key_store", 3),
+                _ => ("internal", 1),
+            },
+            CliError::Outbox(e) => match e {
+                OutboxError::ConsentRequired { .. } => ("consent_required", 6),
+                OutboxError::Network { .. } => ("network", 7),
+                OutboxError::Enclave(_) | OutboxError::ReceiptMismatch { .. } => {
+                    ("enclave_untrusted", 7)
+                }
+                OutboxError::NotFound { .. } => ("not_found", 1),
+                OutboxError::Consent(c) => match c {
+                    heirloom_core::consent::ConsentError::SubjectNotFound { .. } => {
+                        ("not_found", 1)
+                    }
+                    heirloom_core::consent::ConsentError::NotGranted { .. } => {
+                        ("consent_required", 6)
+                    }
+                    heirloom_core::consent::ConsentError::InvalidRequest { .. } => {
+                        ("invalid_input", 1)
+                    }
+                    _ => ("internal", 1),
+                },
+                OutboxError::Io { .. } => ("storage", 4),
+                OutboxError::Cancelled => ("cancelled", 130),
                 _ => ("internal", 1),
             },
             CliError::Graph(g) => match g {
@@ -82,6 +111,7 @@ impl CliError {
         match self {
             CliError::Graph(g) => g.to_string(),
             CliError::Seal(e) => e.to_string(),
+            CliError::Outbox(e) => e.to_string(),
             CliError::Usage(m) | CliError::Input(m) => m.clone(),
         }
     }

@@ -425,6 +425,68 @@ fun main() {
         }
     }
 
+    test("consent by the owner and a proxy, an upload through the enclave, revocation and erasure") {
+        val enclaveUrl = System.getenv("HEIRLOOM_ENCLAVE_URL") ?: error("HEIRLOOM_ENCLAVE_URL is not set")
+        val enclaveKey = System.getenv("HEIRLOOM_ENCLAVE_KEY") ?: error("HEIRLOOM_ENCLAVE_KEY is not set")
+        val keys = MemoryKeyStore()
+        Heirloom.open(tempDir(), keys).use { h ->
+            val owner = h.identity().publicKeys()
+            check(owner.recipient.startsWith("age1"), "owner has an age recipient")
+            check(keys.keys.containsKey("owner/identity-seed"), "the seed lives in the app's key store")
+            val policy = ConsentPolicy("GB", "Heirloom", "privacy@heirloom.example", "https://heirloom.example/privacy", "2026-11", "en")
+            val consent = h.consent(policy)
+            val memory = h.memories().addText("The lake", "We swam every morning before breakfast.", null).memory
+            val outbox = h.outbox(EnclaveConfig(enclaveUrl, listOf(enclaveKey), 65536uL))
+            checkThrows<ApiException.ConsentRequired>("no consent, no upload") { outbox.enqueue(memory.id, Purpose.ENCRYPTED_BACKUP) }
+            val grant = consent.give(memory.id, Purpose.ENCRYPTED_BACKUP, null)
+            checkEq(grant.signer, owner.verifyingKey, "the owner signed")
+            check(grant.documentJson.contains("KI-CR-v1.1.0") && !grant.documentJson.contains("swam"), "a Kantara receipt without the story")
+            val proxy = consent.giveAsProxy(memory.id, Purpose.RESEARCH, "daughter-anna", "daughter", "advanced dementia; power of attorney 2024")
+            checkEq(proxy.proxyRelation, "daughter", "proxy relation recorded")
+            check(proxy.signer != owner.verifyingKey, "a proxy signs with their own key")
+            check(keys.keys.containsKey("proxy/daughter-anna"), "the proxy key lives in the app's key store")
+            val queued = outbox.enqueue(memory.id, Purpose.ENCRYPTED_BACKUP)
+            checkEq(queued.state, ItemState.QUEUED, "queued")
+            val states = mutableListOf<ItemState>()
+            var lastProgress = 0uL
+            val progress = object : OutboxProgress {
+                override fun onProgress(itemId: Long, acked: ULong, total: ULong) { lastProgress = acked; check(acked <= total, "progress within total") }
+                override fun onState(itemId: Long, state: ItemState) { states.add(state) }
+            }
+            val run = outbox.run(progress, CancelHandle(), 60_000uL)
+            checkEq(run.uploaded, 1u, "one upload")
+            checkEq(states, listOf(ItemState.SEALED, ItemState.UPLOADED), "state changes heard")
+            check(lastProgress > 0uL, "progress heard")
+            val proofs = outbox.receipts()
+            checkEq(proofs.size, 1, "one receipt")
+            checkEq(proofs[0].consentReceiptId, grant.receiptId, "receipt names the consent")
+            checkEq(proofs[0].erasedAt, null, "not erased yet")
+            val revocation = consent.revoke(memory.id, Purpose.ENCRYPTED_BACKUP)
+            check(revocation.isRevocation && revocation.revokes == grant.receiptId, "revocation ends the grant")
+            checkEq(consent.live(memory.id, Purpose.ENCRYPTED_BACKUP), null, "no live consent after revoking")
+            val erase = outbox.run(progress, CancelHandle(), 60_000uL)
+            checkEq(erase.erased, 1u, "erasure sent")
+            val after = outbox.receipts()[0]
+            check(after.erasedAt != null && after.erasureReceiptJson!!.contains(queued.uploadId), "erasure receipt held")
+            checkEq(outbox.entries()[0].state, ItemState.ERASED, "item erased")
+            checkEq(consent.history(memory.id).size, 3, "grant, proxy grant and revocation in the history")
+            outbox.setPaused(true)
+            check(outbox.isPaused(), "paused")
+            outbox.setPaused(false)
+            // An app that pins another key refuses the enclave's bundle: nothing is sealed.
+            val memory2 = h.memories().addText("Another", "Text.", null).memory
+            consent.give(memory2.id, Purpose.AI_TRAINING, null)
+            val stranger = h.outbox(EnclaveConfig(enclaveUrl, listOf(owner.verifyingKey), 65536uL))
+            val other = stranger.enqueue(memory2.id, Purpose.AI_TRAINING)
+            val refused = stranger.run(progress, CancelHandle(), 300uL)
+            checkEq(refused.uploaded, 0u, "nothing uploaded to an unpinned enclave")
+            val entry = stranger.entries().first { it.id == other.id }
+            checkEq(entry.state, ItemState.QUEUED, "still queued, not sealed")
+            checkEq(entry.lastError, "enclave refused", "the refusal is recorded")
+            checkThrows<ApiException.Corrupt>("a mistyped recovery code") { h.identity().restore("HEIRLOOM1 QQQQQ") }
+        }
+    }
+
     println("kotlin: $passed passed, $failed failed")
     if (failed > 0 || passed < 20) kotlin.system.exitProcess(1)
 }

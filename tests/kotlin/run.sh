@@ -18,4 +18,7 @@ cp=$jna:$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar
     "$work/gen/app/heirloom/core/heirloom.kt" "$repo"/tests/kotlin/*.kt -d "$work/tests.jar" 2>&1 \
     | grep -v '^warning' || true
 test -f "$work/tests.jar"
+# The consent and upload test talks to a real SeaweedFS and the reference enclave on loopback.
+eval "$(HEIRLOOM_ENCLAVE_BIN="$target/debug/heirloom-enclave" "$repo/scripts/local-cloud" start "$work/cloud")"
+trap '"$repo/scripts/local-cloud" stop $LOCAL_CLOUD_PIDS' EXIT
 java -Djna.library.path="$lib_dir" -cp "$work/tests.jar:$cp" HeirloomTestKt

@@ -1,1 +1,70 @@
-//! Cross-crate tests live in tests/tests/.
+//! Cross-crate tests live in tests/tests/. This library holds what they share: a real
+//! SeaweedFS on loopback, the reference enclave running in-process, and a fault-injecting proxy.
+
+pub mod faults;
+pub mod seaweed;
+
+use heirloom_enclave::objects::StoreConfig;
+use heirloom_enclave::{EnclaveConfig, Server};
+use std::time::Duration;
+
+/// The reference enclave on its own tokio runtime, in front of `weed`; stopped when dropped.
+#[derive(Debug)]
+pub struct LocalEnclave {
+    runtime: tokio::runtime::Runtime,
+    server: Option<Server>,
+    _state: tempfile::TempDir,
+}
+
+impl LocalEnclave {
+    /// Starts the enclave; phones are sent to `public_endpoint` (a proxy) when given.
+    pub fn start(weed: &seaweed::Seaweed, public_endpoint: Option<String>) -> Self {
+        let state = tempfile::tempdir().expect("tempdir");
+        let config = EnclaveConfig {
+            state_dir: state.path().to_path_buf(),
+            listen: "127.0.0.1:0".parse().expect("address"),
+            store: StoreConfig {
+                endpoint: weed.endpoint(),
+                public_endpoint,
+                bucket: seaweed::BUCKET.into(),
+                region: "us-east-1".into(),
+                access_key: seaweed::ACCESS_KEY.into(),
+                secret_key: seaweed::SECRET_KEY.into(),
+            },
+            epoch_validity: Duration::from_secs(86_400),
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let server = runtime.block_on(Server::start(&config)).expect("enclave starts");
+        Self { runtime, server: Some(server), _state: state }
+    }
+
+    pub fn server(&self) -> &Server {
+        self.server.as_ref().expect("running")
+    }
+
+    pub fn url(&self) -> String {
+        self.server().url()
+    }
+
+    /// Runs an async call against the enclave's parts (e.g. listing the bucket).
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
+    /// Object keys under `prefix` in the bucket.
+    pub fn objects(&self, prefix: &str) -> Vec<String> {
+        self.block_on(self.server().enclave.objects.list(prefix)).expect("list")
+    }
+}
+
+impl Drop for LocalEnclave {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.runtime.block_on(server.stop());
+        }
+    }
+}

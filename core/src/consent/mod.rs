@@ -304,7 +304,12 @@ pub fn revoke(
         },
         giver.signer,
     )?;
-    store::append(graph, &receipt)?;
+    // The revocation and what it stops in the outbox commit together.
+    let files = graph.database().write(|tx| {
+        store::append_in(tx, &receipt)?;
+        Ok::<_, ConsentError>(crate::outbox::on_revoked_in(tx, &receipt, now_ms)?)
+    })?;
+    crate::outbox::remove_sealed_files(graph, &files);
     Ok(receipt)
 }
 

@@ -20,6 +20,13 @@ pub(super) fn require_subject(graph: &MemoryGraph, subject: Subject) -> Result<(
 }
 
 pub(super) fn append(graph: &MemoryGraph, r: &ConsentReceipt) -> Result<(), ConsentError> {
+    graph.database().write(|tx| append_in(tx, r))
+}
+
+pub(super) fn append_in(
+    tx: &rusqlite::Transaction<'_>,
+    r: &ConsentReceipt,
+) -> Result<(), ConsentError> {
     let kind = match r.kind {
         ReceiptKind::Grant => "grant",
         ReceiptKind::Revocation => "revocation",
@@ -28,7 +35,7 @@ pub(super) fn append(graph: &MemoryGraph, r: &ConsentReceipt) -> Result<(), Cons
         GivenBy::Owner => "owner",
         GivenBy::Proxy { .. } => "proxy",
     };
-    graph.database().write(|tx| {
+    {
         tx.execute(
             "INSERT INTO consent_record (receipt_id, kind, subject_kind, subject_id, purpose, revokes, \
              given_at_ms, expires_at_ms, given_by, signer, document) \
@@ -47,8 +54,8 @@ pub(super) fn append(graph: &MemoryGraph, r: &ConsentReceipt) -> Result<(), Cons
                 r.to_json(),
             ],
         )?;
-        Ok::<_, ConsentError>(())
-    })
+        Ok(())
+    }
 }
 
 /// Re-verifies a stored document: a row edited behind the app's back fails here.

@@ -122,6 +122,57 @@ impl MemoryGraph {
         })
     }
 
+    /// Copies a photo or video file into the data directory (`media/<sha256>.<ext>`, streamed,
+    /// written to a scratch file and renamed) and attaches it to `memory`. The same content is
+    /// stored once.
+    pub fn import_media_file(
+        &self,
+        memory: MemoryId,
+        source: &std::path::Path,
+        kind: MediaKind,
+    ) -> Result<Media, GraphError> {
+        use sha2::Digest;
+        use std::io::{Read, Write};
+        let io = |op: &'static str| {
+            move |e: std::io::Error| GraphError::invalid(format!("cannot {op}: {}", e.kind()))
+        };
+        let ext: String = source
+            .extension()
+            .and_then(|e| e.to_str())
+            .filter(|e| e.len() <= 8 && e.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .unwrap_or("bin")
+            .to_ascii_lowercase();
+        let dir = self.data_dir.join(MEDIA_DIR);
+        std::fs::create_dir_all(&dir).map_err(io("create the media folder"))?;
+        let mut input = std::fs::File::open(source).map_err(io("read the media file"))?;
+        let scratch = dir.join(format!(".import-{}.partial", std::process::id()));
+        let mut out = std::fs::File::create(&scratch).map_err(io("write the media file"))?;
+        let mut hash = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = input.read(&mut buf).map_err(io("read the media file"))?;
+            if n == 0 {
+                break;
+            }
+            hash.update(&buf[..n]);
+            out.write_all(&buf[..n]).map_err(io("write the media file"))?;
+        }
+        out.sync_all().map_err(io("write the media file"))?;
+        let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let relative = format!("{MEDIA_DIR}/{digest}.{ext}");
+        std::fs::rename(&scratch, self.data_dir.join(&relative))
+            .map_err(io("store the media file"))?;
+        let new = NewMedia {
+            kind,
+            path: relative,
+            content_hash: digest,
+            taken_at_ms: None,
+            place_entity_id: None,
+            status: FactStatus::Confirmed,
+        };
+        self.attach_media(memory, &new)
+    }
+
     /// Attaches a photo or video (a file under `media/`) to a memory. The same content (by hash)
     /// is stored once and may belong to several memories: when the hash is known, the existing
     /// item is returned, and if its `path` differs from `new.path` the caller's copy is redundant.

@@ -14,6 +14,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_interview.sql"),
     include_str!("migrations/006_embeddings.sql"),
     include_str!("migrations/007_consent.sql"),
+    include_str!("migrations/008_outbox.sql"),
 ];
 
 /// The schema version this build writes.

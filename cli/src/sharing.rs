@@ -1,0 +1,354 @@
+//! Commands about what leaves the device: the owner's keys and recovery kit, consent, the
+//! outbox (with progress) and the receipts that prove what left and what was erased.
+
+use crate::args::{
+    Command, ConsentCommand, EnclaveArgs, IdentityCommand, MediaCommand, OutboxCommand,
+};
+use crate::output::{CliError, Output};
+use heirloom_core::consent::{
+    self, ConsentReceipt, ConsentRequest, GivenBy, Giver, Policy, Subject,
+};
+use heirloom_core::graph::{MediaKind, MemoryGraph};
+use heirloom_core::keystore::FileKeyStore;
+use heirloom_core::outbox::{
+    self, CancelFlag, ItemState, Outbox, OutboxConfig, OutboxError, OutboxListener,
+};
+use heirloom_core::seal::{OwnerKeys, VerifyingKey};
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+impl From<OutboxError> for CliError {
+    fn from(e: OutboxError) -> Self {
+        CliError::Outbox(e)
+    }
+}
+
+impl From<consent::ConsentError> for CliError {
+    fn from(e: consent::ConsentError) -> Self {
+        CliError::Outbox(OutboxError::Consent(e))
+    }
+}
+
+fn now_ms() -> i64 {
+    heirloom_core::clock::now_ms()
+}
+
+/// The terms recorded in receipts made by the desktop command.
+fn policy(jurisdiction: &str) -> Policy {
+    Policy {
+        jurisdiction: jurisdiction.to_owned(),
+        controller: "Heirloom (desktop)".into(),
+        contact: "privacy@heirloom.example".into(),
+        policy_url: "https://heirloom.example/privacy".into(),
+        policy_version: "2026-11".into(),
+        language: "en".into(),
+    }
+}
+
+fn owner(keys: &FileKeyStore) -> Result<OwnerKeys, CliError> {
+    OwnerKeys::load_or_create(keys).map_err(CliError::Seal)
+}
+
+fn outbox_config(args: &EnclaveArgs) -> Result<OutboxConfig, CliError> {
+    let url = args.url.clone().ok_or_else(|| {
+        CliError::Usage("no enclave: pass --enclave URL or set HEIRLOOM_ENCLAVE_URL".into())
+    })?;
+    let key = args.key.as_deref().ok_or_else(|| {
+        CliError::Usage(
+            "no pinned enclave key: pass --enclave-key or set HEIRLOOM_ENCLAVE_KEY".into(),
+        )
+    })?;
+    let pinned: VerifyingKey = key.parse().map_err(CliError::Seal)?;
+    Ok(OutboxConfig::new(url, vec![pinned]))
+}
+
+fn receipt_json(r: &ConsentReceipt) -> serde_json::Value {
+    serde_json::json!({
+        "receipt_id": r.receipt_id,
+        "kind": r.kind,
+        "subject": r.subject,
+        "purpose": r.purpose,
+        "given_at": heirloom_core::clock::rfc3339(r.given_at_ms),
+        "given_by": r.given_by,
+        "revokes": r.revokes,
+        "signer": r.signer.to_string(),
+    })
+}
+
+fn show_subject(subject: Subject) -> String {
+    match subject {
+        Subject::Memory(id) => format!("memory #{id}"),
+        Subject::Media(id) => format!("media:{id}"),
+    }
+}
+
+fn parse_until(text: &str) -> Result<i64, CliError> {
+    let bad = || CliError::Usage("--until takes a date: YYYY-MM-DD".into());
+    let mut parts = text.split('-').map(|p| p.parse::<i64>());
+    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(d)), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad());
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    // Days from the civil date (Howard Hinnant), end of that day UTC.
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok((days + 1) * 86_400_000)
+}
+
+/// Progress on standard error: a bar on a terminal, a line per state change otherwise.
+struct Progress {
+    tty: bool,
+}
+
+impl OutboxListener for Progress {
+    fn on_progress(&self, item: i64, acked: u64, total: u64) {
+        if self.tty {
+            let pct = if total == 0 { 100 } else { acked * 100 / total };
+            let bar = "#".repeat((pct / 5) as usize);
+            eprint!("\r  item {item}: [{bar:<20}] {pct:>3}% of {total} bytes");
+            let _ = std::io::stderr().flush();
+        }
+    }
+
+    fn on_state(&self, item: i64, state: ItemState) {
+        if self.tty {
+            eprintln!();
+        }
+        eprintln!(
+            "  item {item}: {}",
+            serde_json::to_value(state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        );
+    }
+}
+
+/// Runs the sharing commands; `None` for every other command.
+pub fn run(
+    graph: &MemoryGraph,
+    keys: &FileKeyStore,
+    command: &Command,
+    name: &str,
+    out: &Output,
+) -> Result<Option<()>, CliError> {
+    match command {
+        Command::Media(MediaCommand::Attach { memory, file, kind }) => {
+            let kind = if kind == "video" { MediaKind::Video } else { MediaKind::Photo };
+            let media = graph.import_media_file(*memory, file, kind)?;
+            out.emit(name, &media, |m| {
+                format!("Attached media:{} to memory #{memory} ({})", m.id, m.path)
+            });
+        }
+        Command::Identity(cmd) => {
+            let keys = match cmd {
+                IdentityCommand::Restore { code } => {
+                    OwnerKeys::restore(keys, code).map_err(CliError::Seal)?
+                }
+                _ => owner(keys)?,
+            };
+            let public = keys.public();
+            if let IdentityCommand::RecoveryKit = cmd {
+                if out.is_json() {
+                    let data = serde_json::json!({ "code": keys.recovery_code().as_str() });
+                    out.emit(name, &data, |_| String::new());
+                } else {
+                    print!("{}", keys.recovery_kit().as_str());
+                }
+                return Ok(Some(()));
+            }
+            let data = serde_json::json!({
+                "recipient": public.recipient.to_string(),
+                "verifying_key": public.verifying_key.to_string(),
+            });
+            out.emit(name, &data, |_| {
+                format!(
+                    "age recipient: {}\nsigning key:   {}",
+                    public.recipient, public.verifying_key
+                )
+            });
+        }
+        Command::Consent(cmd) => {
+            let owner = owner(keys)?;
+            let giver = Giver {
+                signer: owner.signing(),
+                principal: owner.public().verifying_key,
+                given_by: GivenBy::Owner,
+            };
+            match cmd {
+                ConsentCommand::Give { subject, purpose, until, jurisdiction } => {
+                    let expires_at_ms = until.as_deref().map(parse_until).transpose()?;
+                    let request =
+                        ConsentRequest { subject: *subject, purpose: *purpose, expires_at_ms };
+                    let r =
+                        consent::give(graph, &giver, &request, &policy(jurisdiction), now_ms())?;
+                    out.emit(name, &receipt_json(&r), |_| {
+                        format!(
+                            "Consent {} given for {}: receipt {}",
+                            purpose.as_str(),
+                            show_subject(*subject),
+                            r.receipt_id
+                        )
+                    });
+                }
+                ConsentCommand::Revoke { subject, purpose } => {
+                    let r = consent::revoke(
+                        graph,
+                        &giver,
+                        *subject,
+                        *purpose,
+                        &policy("GB"),
+                        now_ms(),
+                    )?;
+                    out.emit(name, &receipt_json(&r), |_| {
+                        format!(
+                            "Consent {} revoked for {}: receipt {}; anything sent is queued for erasure",
+                            purpose.as_str(),
+                            show_subject(*subject),
+                            r.receipt_id
+                        )
+                    });
+                }
+                ConsentCommand::List { subject } => {
+                    let list = consent::history(graph, *subject)?;
+                    let data: Vec<_> = list.iter().map(receipt_json).collect();
+                    out.emit(name, &data, |_| {
+                        list.iter()
+                            .map(|r| {
+                                format!(
+                                    "{}  {:?} {} for {} ({})",
+                                    heirloom_core::clock::rfc3339(r.given_at_ms),
+                                    r.kind,
+                                    r.purpose.as_str(),
+                                    show_subject(r.subject),
+                                    r.receipt_id
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    });
+                }
+            }
+        }
+        Command::Outbox(cmd) => match cmd {
+            OutboxCommand::Add { subject, purpose } => {
+                let item = outbox::enqueue(graph, *subject, *purpose, now_ms())?;
+                out.emit(name, &item, |i| {
+                    format!(
+                        "Queued {} for {} as item {}",
+                        show_subject(*subject),
+                        purpose.as_str(),
+                        i.id
+                    )
+                });
+            }
+            OutboxCommand::Run { enclave, timeout, part_kib } => {
+                let mut config = outbox_config(enclave)?;
+                if let Some(kib) = part_kib {
+                    config.part_bytes = kib * 1024;
+                }
+                let outbox = Outbox::new(graph, config)?;
+                let progress = Progress { tty: std::io::stderr().is_terminal() && !out.is_json() };
+                let deadline = Instant::now() + Duration::from_secs(*timeout);
+                let report = outbox.run_until_idle(&progress, &CancelFlag::new(), deadline)?;
+                out.emit(name, &report, |r| {
+                    let mut text = format!(
+                        "uploaded {}, erased {}, failed {}",
+                        r.uploaded, r.erased, r.failed
+                    );
+                    if r.paused {
+                        text.push_str("; paused");
+                    } else if r.next_due_ms.is_some() {
+                        text.push_str(&format!("; {} waiting to retry", r.retrying));
+                    }
+                    text
+                });
+            }
+            OutboxCommand::Status => {
+                let items = outbox::items(graph)?;
+                let paused = outbox::is_paused(graph)?;
+                let data = serde_json::json!({ "paused": paused, "items": items });
+                out.emit(name, &data, |_| {
+                    let mut lines = vec![if paused {
+                        "outbox: paused".to_owned()
+                    } else {
+                        "outbox: active".to_owned()
+                    }];
+                    for i in &items {
+                        lines.push(format!(
+                            "  item {} {} {} {:?}: {} of {} bytes{}",
+                            i.id,
+                            show_subject(i.subject),
+                            i.purpose.as_str(),
+                            i.state,
+                            i.acked_bytes,
+                            i.sealed_bytes.map_or_else(|| "?".to_owned(), |b| b.to_string()),
+                            i.last_error
+                                .as_deref()
+                                .map(|e| format!(" (last error: {e})"))
+                                .unwrap_or_default()
+                        ));
+                    }
+                    lines.join("\n")
+                });
+            }
+            OutboxCommand::Pause | OutboxCommand::Resume => {
+                let paused = matches!(cmd, OutboxCommand::Pause);
+                outbox::set_paused(graph, paused)?;
+                out.emit(name, &serde_json::json!({ "paused": paused }), |_| {
+                    if paused {
+                        "Outbox paused.".to_owned()
+                    } else {
+                        "Outbox resumed.".to_owned()
+                    }
+                });
+            }
+        },
+        Command::Receipts { enclave } => {
+            let config = outbox_config(enclave)?;
+            let outbox = Outbox::new(graph, config)?;
+            let held = outbox.receipts()?;
+            out.emit(name, &held, |list| {
+                if list.is_empty() {
+                    return "Nothing has left this device.".to_owned();
+                }
+                list.iter()
+                    .map(|r| {
+                        let u = &r.upload;
+                        let mut line = format!(
+                            "{} for {} under consent {}: {} sealed bytes accepted {} (epoch {}, sha256 {}…)",
+                            show_subject(r.subject),
+                            u.purpose,
+                            u.consent_receipt_id,
+                            u.sealed_bytes,
+                            heirloom_core::clock::rfc3339(u.accepted_at * 1000),
+                            u.key_epoch,
+                            &u.plaintext_sha256[..12.min(u.plaintext_sha256.len())]
+                        );
+                        if let Some(e) = &r.erasure {
+                            line.push_str(&format!(
+                                "\n    erased {} ({} object(s)), receipt {}",
+                                heirloom_core::clock::rfc3339(e.erased_at * 1000),
+                                e.object_keys.len(),
+                                e.erasure_id
+                            ));
+                        }
+                        line
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        _ => return Ok(None),
+    }
+    Ok(Some(()))
+}

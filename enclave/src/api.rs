@@ -1,0 +1,452 @@
+//! The HTTP API (axum). Every answer is JSON; errors are `{"error": KIND, "message": TEXT}` with
+//! no user content. Handlers are idempotent: a repeated manifest, completion or erasure gets the
+//! answer the first one got.
+
+use crate::objects::ObjectError;
+use crate::{now_s, Enclave};
+use axum::extract::{Path as UrlPath, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use heirloom_core::consent::{self, Purpose, ReceiptKind};
+use heirloom_core::outbox::protocol::{
+    CompleteRequest, ErasureReceipt, ErasureRequest, ErrorBody, PartUrl, UploadManifest,
+    UploadPlan, UploadReceipt,
+};
+use heirloom_core::seal::{self, Opener};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Presigned URLs last this long.
+const URL_TTL: Duration = Duration::from_secs(3600);
+/// S3's smallest part (every part but the last); a file that fits one part may be any size.
+const MIN_PART: u64 = 5 * 1024 * 1024;
+const MAX_PART: u64 = 5 * 1024 * 1024 * 1024;
+const MAX_PARTS: u64 = 10_000;
+
+/// An API error: status, stable kind, message without user content.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    kind: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
+        Self { status, kind, message: message.into() }
+    }
+    fn bad(kind: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, kind, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody { error: self.kind.into(), message: self.message };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(_: rusqlite::Error) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "state", "enclave state failed")
+    }
+}
+
+impl From<ObjectError> for ApiError {
+    fn from(e: ObjectError) -> Self {
+        Self::new(StatusCode::BAD_GATEWAY, "store", e.to_string())
+    }
+}
+
+impl From<seal::SealError> for ApiError {
+    fn from(e: seal::SealError) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "seal", e.to_string())
+    }
+}
+
+type Shared = State<Arc<Enclave>>;
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+pub fn router(enclave: Arc<Enclave>) -> Router {
+    Router::new()
+        .route("/v1/key-bundle", get(key_bundle))
+        .route("/v1/uploads", post(plan_upload))
+        .route("/v1/uploads/{upload_id}/complete", post(complete_upload))
+        .route("/v1/erasures", post(erase))
+        .route("/v1/admin/rotate", post(rotate))
+        .route("/v1/admin/retire/{epoch}", post(retire))
+        .with_state(enclave)
+}
+
+async fn key_bundle(State(enclave): Shared) -> ApiResult<Value> {
+    Ok(Json(enclave.bundle()?))
+}
+
+async fn rotate(State(enclave): Shared) -> ApiResult<Value> {
+    enclave.rotate()?;
+    Ok(Json(enclave.bundle()?))
+}
+
+async fn retire(State(enclave): Shared, UrlPath(epoch): UrlPath<u64>) -> ApiResult<Value> {
+    let retired = enclave.state.retire_epoch(epoch)?;
+    Ok(Json(serde_json::json!({ "epoch": epoch, "retired": retired })))
+}
+
+fn valid_upload_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+fn valid_hex_digest(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// Checks the consent a manifest comes with: a signed grant for this purpose, not revoked.
+fn check_consent(
+    enclave: &Enclave,
+    manifest: &UploadManifest,
+) -> Result<consent::ConsentReceipt, ApiError> {
+    let receipt = consent::verify_receipt(&manifest.consent).map_err(|_| {
+        ApiError::new(StatusCode::FORBIDDEN, "consent_invalid", "consent receipt does not verify")
+    })?;
+    if receipt.kind != ReceiptKind::Grant {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "consent_invalid",
+            "consent receipt is not a grant",
+        ));
+    }
+    let purpose = Purpose::parse(&manifest.purpose).filter(|p| *p != Purpose::DeviceOnly);
+    if purpose != Some(receipt.purpose) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "consent_purpose",
+            "consent does not cover this purpose",
+        ));
+    }
+    if receipt.expires_at_ms.is_some_and(|t| t <= now_s() * 1000) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "consent_expired", "consent has expired"));
+    }
+    if enclave.state.revocation(&receipt.receipt_id)?.is_some() {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "consent_revoked", "consent was revoked"));
+    }
+    Ok(receipt)
+}
+
+async fn plan_upload(
+    State(enclave): Shared,
+    Json(manifest): Json<UploadManifest>,
+) -> ApiResult<UploadPlan> {
+    if !valid_upload_id(&manifest.upload_id) || !valid_hex_digest(&manifest.sealed_sha256) {
+        return Err(ApiError::bad("manifest", "malformed upload id or digest"));
+    }
+    if manifest.part_bytes == 0 || manifest.part_bytes > MAX_PART || manifest.sealed_bytes == 0 {
+        return Err(ApiError::bad("manifest", "part size or file size out of range"));
+    }
+    let parts = manifest.sealed_bytes.div_ceil(manifest.part_bytes);
+    if parts > 1 && manifest.part_bytes < MIN_PART {
+        return Err(ApiError::bad("manifest", "parts must be at least 5 MiB (S3's minimum)"));
+    }
+    if parts > MAX_PARTS {
+        return Err(ApiError::bad("manifest", "too many parts"));
+    }
+    let existing = enclave.state.upload(&manifest.upload_id)?;
+    if let Some(u) = &existing {
+        if u.state == "accepted" {
+            let receipt = u.receipt.as_deref().and_then(|r| serde_json::from_str(r).ok());
+            return Ok(Json(UploadPlan {
+                upload_id: u.upload_id.clone(),
+                object_key: u.object_key.clone(),
+                parts: vec![],
+                urls_expire: now_s(),
+                receipt,
+            }));
+        }
+    }
+    let consent = check_consent(&enclave, &manifest)?;
+    match enclave.state.epoch(manifest.key_epoch)? {
+        Some(e) if !e.retired => {}
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "key_retired",
+                "the key this was sealed to is retired",
+            ))
+        }
+    }
+    let upload = match existing {
+        Some(u) => {
+            let same = u.sealed_sha256 == manifest.sealed_sha256
+                && u.sealed_bytes == manifest.sealed_bytes
+                && u.part_bytes == manifest.part_bytes
+                && u.consent_receipt_id == consent.receipt_id
+                && u.key_epoch == manifest.key_epoch;
+            if !same || u.state != "open" {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "upload_conflict",
+                    "upload id used for another file",
+                ));
+            }
+            u
+        }
+        None => {
+            let object_key = format!("uploads/{}.age", manifest.upload_id);
+            let multipart_id = enclave.objects.create_multipart(&object_key).await?;
+            let u = crate::state::Upload {
+                upload_id: manifest.upload_id.clone(),
+                object_key,
+                multipart_id,
+                purpose: manifest.purpose.clone(),
+                consent_receipt_id: consent.receipt_id.clone(),
+                principal: consent.principal.to_string(),
+                sealed_sha256: manifest.sealed_sha256.clone(),
+                sealed_bytes: manifest.sealed_bytes,
+                part_bytes: manifest.part_bytes,
+                key_epoch: manifest.key_epoch,
+                state: "open".into(),
+                receipt: None,
+            };
+            if let Err(e) = enclave.state.insert_upload(&u, now_s()) {
+                // Lost a race with the same manifest: use the winner's upload.
+                let _ = enclave.objects.abort(&u.object_key, &u.multipart_id).await;
+                match enclave.state.upload(&u.upload_id)? {
+                    Some(winner) => winner,
+                    None => return Err(e.into()),
+                }
+            } else {
+                u
+            }
+        }
+    };
+    let mut urls = Vec::with_capacity(parts as usize);
+    for number in 1..=parts as u32 {
+        let url = enclave
+            .objects
+            .part_url(&upload.object_key, &upload.multipart_id, number, URL_TTL)
+            .await?;
+        urls.push(PartUrl { number, url });
+    }
+    Ok(Json(UploadPlan {
+        upload_id: upload.upload_id,
+        object_key: upload.object_key,
+        parts: urls,
+        urls_expire: now_s() + URL_TTL.as_secs() as i64,
+        receipt: None,
+    }))
+}
+
+/// Reads the stored object once: its SHA-256 as sealed, and its plaintext's SHA-256 and size
+/// as the epoch's identity opens it, in constant memory.
+fn verify_and_open(
+    reader: impl Read,
+    identity: &seal::Identity,
+) -> Result<(String, u64, String, u64), &'static str> {
+    struct Hashing<R> {
+        inner: R,
+        hash: Sha256,
+        bytes: u64,
+    }
+    impl<R: Read> Read for Hashing<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.hash.update(&buf[..n]);
+            self.bytes += n as u64;
+            Ok(n)
+        }
+    }
+    let mut hashing = Hashing { inner: reader, hash: Sha256::new(), bytes: 0 };
+    let mut opener =
+        Opener::new(std::slice::from_ref(identity), std::io::BufReader::new(&mut hashing))
+            .map_err(|_| "undecryptable")?;
+    let mut plain = Sha256::new();
+    let mut plain_bytes = 0u64;
+    loop {
+        match opener.next_chunk() {
+            Ok(Some(chunk)) => {
+                plain.update(chunk);
+                plain_bytes += chunk.len() as u64;
+            }
+            Ok(None) => break,
+            Err(_) => return Err("undecryptable"),
+        }
+    }
+    drop(opener);
+    let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    Ok((hex(&hashing.hash.finalize()), hashing.bytes, hex(&plain.finalize()), plain_bytes))
+}
+
+async fn complete_upload(
+    State(enclave): Shared,
+    UrlPath(upload_id): UrlPath<String>,
+    Json(request): Json<CompleteRequest>,
+) -> ApiResult<Value> {
+    let upload = enclave
+        .state
+        .upload(&upload_id)?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_upload", "no such upload"))?;
+    let _guard = enclave.lock_upload(&upload_id).await;
+    let upload = enclave.state.upload(&upload.upload_id)?.unwrap_or(upload);
+    match upload.state.as_str() {
+        "accepted" => {
+            let receipt = upload.receipt.as_deref().and_then(|r| serde_json::from_str(r).ok());
+            return receipt.map(Json).ok_or_else(|| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "state", "receipt missing")
+            });
+        }
+        "erased" => return Err(ApiError::new(StatusCode::GONE, "erased", "upload was erased")),
+        "rejected" => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "rejected",
+                "upload was rejected",
+            ))
+        }
+        _ => {}
+    }
+    if enclave.state.revocation(&upload.consent_receipt_id)?.is_some() {
+        let _ = enclave.objects.abort(&upload.object_key, &upload.multipart_id).await;
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "consent_revoked", "consent was revoked"));
+    }
+    let expected = upload.sealed_bytes.div_ceil(upload.part_bytes) as usize;
+    let numbers_ok = request.parts.len() == expected
+        && request
+            .parts
+            .iter()
+            .enumerate()
+            .all(|(i, p)| p.number as usize == i + 1 && !p.etag.is_empty());
+    if !numbers_ok {
+        return Err(ApiError::bad("parts", "parts must be 1..n, each with its ETag"));
+    }
+    // A completion that was done before (the answer lost on the way) finds the object there.
+    if enclave.objects.size(&upload.object_key).await? != Some(upload.sealed_bytes) {
+        let etags = request.parts.into_iter().map(|p| p.etag).collect();
+        enclave.objects.complete(&upload.object_key, &upload.multipart_id, etags).await.map_err(
+            |e| {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "parts_incomplete",
+                    format!("could not assemble the parts ({})", e.kind),
+                )
+            },
+        )?;
+    }
+    let identity = enclave.keys.upload_identity(upload.key_epoch);
+    let reader = enclave.objects.reader(&upload.object_key).await?;
+    let checked = tokio::task::spawn_blocking(move || verify_and_open(reader, &identity))
+        .await
+        .map_err(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "verification task failed")
+        })?;
+    let (sealed_sha256, sealed_bytes, plaintext_sha256, plaintext_bytes) = match checked {
+        Ok(found) if found.0 == upload.sealed_sha256 && found.1 == upload.sealed_bytes => found,
+        outcome => {
+            // Not what the manifest promised, or not sealed to us: keep none of it.
+            enclave.objects.delete(&upload.object_key).await?;
+            enclave.state.set_state(&upload.upload_id, "rejected")?;
+            let kind = if outcome.is_ok() { "sealed_hash_mismatch" } else { "undecryptable" };
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                kind,
+                "the stored object was not accepted",
+            ));
+        }
+    };
+    let receipt = UploadReceipt {
+        upload_id: upload.upload_id.clone(),
+        object_key: upload.object_key.clone(),
+        sealed_sha256,
+        sealed_bytes,
+        plaintext_sha256: plaintext_sha256.clone(),
+        plaintext_bytes,
+        consent_receipt_id: upload.consent_receipt_id.clone(),
+        purpose: upload.purpose.clone(),
+        key_epoch: upload.key_epoch,
+        measurement: enclave.keys.measurement().to_owned(),
+        accepted_at: now_s(),
+    }
+    .sign(enclave.keys.signing())?;
+    let text = seal::canonical_json(&receipt)?;
+    enclave.state.accept(&upload.upload_id, &plaintext_sha256, plaintext_bytes, &text, now_s())?;
+    Ok(Json(receipt))
+}
+
+async fn erase(State(enclave): Shared, Json(request): Json<ErasureRequest>) -> ApiResult<Value> {
+    let revocation = consent::verify_receipt(&request.revocation).map_err(|_| {
+        ApiError::new(StatusCode::FORBIDDEN, "consent_invalid", "revocation does not verify")
+    })?;
+    let Some(grant_id) =
+        revocation.revokes.clone().filter(|_| revocation.kind == ReceiptKind::Revocation)
+    else {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "consent_invalid", "not a revocation"));
+    };
+    if request.upload_ids.iter().any(|id| !valid_upload_id(id)) {
+        return Err(ApiError::bad("erasure", "malformed upload id"));
+    }
+    let _guard = enclave.lock_upload(&grant_id).await;
+    if let Some((_, Some(done))) = enclave.state.revocation(&grant_id)? {
+        if let Ok(doc) = serde_json::from_str::<Value>(&done) {
+            let covered = doc["upload_ids"].as_array().is_some_and(|ids| {
+                request.upload_ids.iter().all(|id| ids.iter().any(|v| v.as_str() == Some(id)))
+            });
+            if covered {
+                return Ok(Json(doc));
+            }
+        }
+    }
+    let mut uploads = enclave.state.uploads_under(&grant_id)?;
+    // Only the owner the grant was about (or their proxy, for the same owner) can withdraw it.
+    if uploads.iter().any(|u| u.principal != revocation.principal.to_string()) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "consent_invalid",
+            "revocation is for another owner",
+        ));
+    }
+    let text = seal::canonical_json(&request.revocation)?;
+    enclave.state.record_revocation(&grant_id, &revocation.receipt_id, &text, now_s())?;
+    // Uploads the phone names that the enclave never registered have nothing to delete.
+    for id in &request.upload_ids {
+        if uploads.iter().all(|u| &u.upload_id != id) {
+            if let Some(u) = enclave.state.upload(id)? {
+                if u.consent_receipt_id == grant_id {
+                    uploads.push(u);
+                }
+            }
+        }
+    }
+    let mut object_keys = Vec::new();
+    for u in &uploads {
+        if u.state == "open" {
+            let _ = enclave.objects.abort(&u.object_key, &u.multipart_id).await;
+        }
+        enclave.objects.delete(&u.object_key).await?;
+        object_keys.push(u.object_key.clone());
+    }
+    let mut upload_ids: Vec<String> = uploads.iter().map(|u| u.upload_id.clone()).collect();
+    for id in &request.upload_ids {
+        if !upload_ids.contains(id) {
+            upload_ids.push(id.clone());
+        }
+    }
+    upload_ids.sort();
+    object_keys.sort();
+    let receipt = ErasureReceipt {
+        erasure_id: format!("erasure-{}", revocation.receipt_id),
+        consent_receipt_id: grant_id.clone(),
+        revocation_receipt_id: revocation.receipt_id.clone(),
+        upload_ids: upload_ids.clone(),
+        object_keys,
+        measurement: enclave.keys.measurement().to_owned(),
+        erased_at: now_s(),
+    }
+    .sign(enclave.keys.signing())?;
+    let text = seal::canonical_json(&receipt)?;
+    enclave.state.erase(&grant_id, &upload_ids, &text)?;
+    Ok(Json(receipt))
+}

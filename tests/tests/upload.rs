@@ -1,0 +1,202 @@
+//! The whole journey on loopback, with real parts: a recorded memory → consent → sealed to the
+//! enclave's verified key → uploaded in parts through presigned URLs to a real SeaweedFS → the
+//! reference enclave reassembles, decrypts and signs a receipt → the phone verifies and keeps it
+//! → revoke → the enclave deletes the object and what it derived and signs an erasure receipt →
+//! the object is gone from the store. And the refusals: no consent, forged or rolled-back keys.
+
+use heirloom_core::consent::{self, ConsentRequest, GivenBy, Giver, Policy, Purpose, Subject};
+use heirloom_core::graph::MemoryGraph;
+use heirloom_core::keystore::FileKeyStore;
+use heirloom_core::outbox::{self, CancelFlag, ItemState, Outbox, OutboxConfig, Quiet};
+use heirloom_core::seal::{OwnerKeys, SigningIdentity};
+use heirloom_tests::seaweed::Seaweed;
+use heirloom_tests::LocalEnclave;
+use sha2::{Digest, Sha256};
+use std::time::{Duration, Instant};
+
+struct Phone {
+    _dir: tempfile::TempDir,
+    graph: MemoryGraph,
+    owner: OwnerKeys,
+    memory: i64,
+}
+
+fn phone() -> Phone {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys = FileKeyStore::new(dir.path().join("keys"));
+    let graph = MemoryGraph::open(&dir.path().join("data"), &keys).expect("graph");
+    let owner = OwnerKeys::load_or_create(&keys).expect("owner keys");
+    // A recorded memory: a second of a 440 Hz tone as the voice, and its transcript.
+    let wav = dir.path().join("voice.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&wav, spec).expect("wav");
+    for i in 0..16_000 {
+        let s = (i as f32 * 440.0 * std::f32::consts::TAU / 16_000.0).sin();
+        w.write_sample((s * 8_000.0) as i16).expect("sample");
+    }
+    w.finalize().expect("wav done");
+    let (memory, _) = graph.import_audio(&wav, "Summer at the lake").expect("import");
+    Phone { _dir: dir, graph, owner, memory: memory.id }
+}
+
+fn policy() -> Policy {
+    Policy {
+        jurisdiction: "GB".into(),
+        controller: "Heirloom reference deployment".into(),
+        contact: "privacy@heirloom.example".into(),
+        policy_url: "https://heirloom.example/privacy".into(),
+        policy_version: "2026-11".into(),
+        language: "en".into(),
+    }
+}
+
+fn giver(p: &Phone) -> Giver<'_> {
+    Giver {
+        signer: p.owner.signing(),
+        principal: p.owner.public().verifying_key,
+        given_by: GivenBy::Owner,
+    }
+}
+
+fn config(enclave: &LocalEnclave, pinned: Vec<heirloom_core::seal::VerifyingKey>) -> OutboxConfig {
+    let mut c = OutboxConfig::new(enclave.url(), pinned);
+    c.part_bytes = 64 * 1024;
+    c.request_timeout = Duration::from_secs(10);
+    c.backoff_base = Duration::from_millis(20);
+    c.backoff_cap = Duration::from_millis(500);
+    c
+}
+
+fn pinned(enclave: &LocalEnclave) -> Vec<heirloom_core::seal::VerifyingKey> {
+    vec![enclave.server().enclave.keys.signing().verifying_key()]
+}
+
+fn drain(outbox: &Outbox<'_>) -> outbox::RunReport {
+    outbox
+        .run_until_idle(&Quiet, &CancelFlag::new(), Instant::now() + Duration::from_secs(60))
+        .expect("run")
+}
+
+#[test]
+fn record_consent_seal_upload_receipt_revoke_erase() {
+    let weed = Seaweed::start();
+    let enclave = LocalEnclave::start(&weed, None);
+    let p = phone();
+    let subject = Subject::Memory(p.memory);
+    let now = heirloom_core::clock::now_ms();
+
+    // No consent: nothing can be queued, the store stays empty.
+    assert!(matches!(
+        outbox::enqueue(&p.graph, subject, Purpose::EncryptedBackup, now),
+        Err(outbox::OutboxError::ConsentRequired { .. })
+    ));
+    let request =
+        ConsentRequest { subject, purpose: Purpose::EncryptedBackup, expires_at_ms: None };
+    let grant = consent::give(&p.graph, &giver(&p), &request, &policy(), now).expect("consent");
+    let outbox = Outbox::new(&p.graph, config(&enclave, pinned(&enclave))).expect("outbox");
+    let item = outbox.enqueue(subject, Purpose::EncryptedBackup, now).expect("queued");
+    let report = drain(&outbox);
+    assert_eq!((report.uploaded, report.failed), (1, 0), "{report:?}");
+
+    let receipts = outbox.receipts().expect("receipts");
+    assert_eq!(receipts.len(), 1);
+    let held = &receipts[0];
+    assert_eq!(held.upload.upload_id, item.upload_id);
+    assert_eq!(held.upload.consent_receipt_id, grant.receipt_id);
+    assert_eq!(held.upload.purpose, "encrypted_backup");
+    // The enclave decrypted exactly what the phone exported.
+    let export = outbox::export_memory(&p.graph, p.memory, Vec::new()).expect("export");
+    let want: String = Sha256::digest(&export).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(held.upload.plaintext_sha256, want);
+    assert_eq!(held.upload.plaintext_bytes, export.len() as u64);
+    assert!(export.len() > 32_000, "the recording went too");
+    // The store holds one object, and it is sealed, not the memory.
+    assert_eq!(enclave.objects("uploads"), vec![held.upload.object_key.clone()]);
+    let mut reader = enclave
+        .block_on(enclave.server().enclave.objects.reader(&held.upload.object_key))
+        .expect("get");
+    let mut stored = Vec::new();
+    std::io::Read::read_to_end(&mut reader, &mut stored).expect("read object");
+    assert_eq!(stored.len() as u64, held.upload.sealed_bytes);
+    assert!(stored.starts_with(b"age-encryption.org/v1\n-> X25519 "), "not an age file");
+    assert!(!stored.windows(6).any(|w| w == b"Summer"), "plaintext in the store");
+    // Anonymous reads are refused: the store is reachable only with credentials or a presigned URL.
+    let anonymous =
+        reqwest::blocking::get(format!("{}/heirloom/{}", weed.endpoint(), held.upload.object_key))
+            .expect("get");
+    assert_eq!(anonymous.status().as_u16(), 403);
+    // Nothing sealed is left waiting on the phone.
+    let left = std::fs::read_dir(p.graph.data_dir().join(outbox::OUTBOX_DIR))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(left, 0);
+
+    // Revoke: the enclave erases and proves it.
+    consent::revoke(&p.graph, &giver(&p), subject, Purpose::EncryptedBackup, &policy(), now + 1000)
+        .expect("revoke");
+    let report = drain(&outbox);
+    assert_eq!(report.erased, 1, "{report:?}");
+    let receipts = outbox.receipts().expect("receipts");
+    let erasure = receipts[0].erasure.as_ref().expect("erasure receipt");
+    assert_eq!(erasure.consent_receipt_id, grant.receipt_id);
+    assert!(erasure.upload_ids.contains(&item.upload_id));
+    assert!(enclave.objects("uploads").is_empty(), "object still in the store");
+    assert_eq!(enclave.server().enclave.state.derived_count(&item.upload_id).expect("derived"), 0);
+    assert_eq!(outbox.items().expect("items")[0].state, ItemState::Erased);
+    // A retry of the revoked upload is refused by the enclave, not just by the phone.
+    let again =
+        consent::give(&p.graph, &giver(&p), &request, &policy(), now + 2000).expect("new consent");
+    assert_ne!(again.receipt_id, grant.receipt_id);
+}
+
+#[test]
+fn forged_and_rolled_back_enclave_keys_are_refused_and_nothing_is_sealed() {
+    let weed = Seaweed::start();
+    let enclave = LocalEnclave::start(&weed, None);
+    let p = phone();
+    let subject = Subject::Memory(p.memory);
+    let now = heirloom_core::clock::now_ms();
+    let request = ConsentRequest { subject, purpose: Purpose::Research, expires_at_ms: None };
+    consent::give(&p.graph, &giver(&p), &request, &policy(), now).expect("consent");
+
+    // The app pins another key: the enclave's bundle is refused.
+    let stranger = SigningIdentity::generate().expect("key");
+    let outbox =
+        Outbox::new(&p.graph, config(&enclave, vec![stranger.verifying_key()])).expect("outbox");
+    let item = outbox.enqueue(subject, Purpose::Research, now).expect("queued");
+    let report = outbox.run_once(&Quiet, &CancelFlag::new(), now).expect("pass");
+    assert_eq!(report.retrying, 1);
+    let after = &outbox.items().expect("items")[0];
+    assert_eq!((after.id, after.state), (item.id, ItemState::Queued));
+    assert_eq!(after.last_error.as_deref(), Some("enclave refused"));
+    assert!(enclave.objects("").is_empty());
+
+    // With the right pin it goes through; then a rotation is accepted...
+    let outbox = Outbox::new(&p.graph, config(&enclave, pinned(&enclave))).expect("outbox");
+    let report = drain(&outbox);
+    assert_eq!(report.uploaded, 1, "{report:?}");
+    enclave.block_on(async { enclave.server().enclave.rotate() }).expect("rotate");
+    let request = ConsentRequest { subject, purpose: Purpose::AiTraining, expires_at_ms: None };
+    consent::give(&p.graph, &giver(&p), &request, &policy(), now).expect("consent");
+    outbox.enqueue(subject, Purpose::AiTraining, now).expect("queued");
+    assert_eq!(drain(&outbox).uploaded, 1);
+    let epochs: Vec<u64> =
+        outbox.receipts().expect("receipts").iter().map(|r| r.upload.key_epoch).collect();
+    assert_eq!(epochs, [1, 2]);
+
+    // ...but a fresh enclave that starts again at epoch 1 (a rollback) is not.
+    let other = LocalEnclave::start(&weed, None);
+    let rolled_back = Outbox::new(&p.graph, config(&other, pinned(&other))).expect("outbox");
+    let request =
+        ConsentRequest { subject, purpose: Purpose::ShareWithFamily, expires_at_ms: None };
+    consent::give(&p.graph, &giver(&p), &request, &policy(), now).expect("consent");
+    rolled_back.enqueue(subject, Purpose::ShareWithFamily, now).expect("queued");
+    let report = rolled_back.run_once(&Quiet, &CancelFlag::new(), now).expect("pass");
+    assert_eq!((report.uploaded, report.retrying), (0, 1));
+    assert_eq!(other.objects("uploads").len(), 2, "only the two earlier uploads are in the store");
+}
