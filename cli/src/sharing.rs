@@ -112,7 +112,7 @@ struct Progress {
 impl OutboxListener for Progress {
     fn on_progress(&self, item: i64, acked: u64, total: u64) {
         if self.tty {
-            let pct = if total == 0 { 100 } else { acked * 100 / total };
+            let pct = (acked * 100).checked_div(total).unwrap_or(100);
             let bar = "#".repeat((pct / 5) as usize);
             eprint!("\r  item {item}: [{bar:<20}] {pct:>3}% of {total} bytes");
             let _ = std::io::stderr().flush();

@@ -224,7 +224,7 @@ impl Pass<'_, '_> {
         }
         let text = seal::canonical_json(doc)?;
         if store::mark_uploaded(self.graph(), item.id, &text, self.now_ms)? {
-            remove_sealed_files(self.graph(), &[sealed.file.clone()]);
+            remove_sealed_files(self.graph(), std::slice::from_ref(&sealed.file));
             self.listener.on_state(item.id, ItemState::Uploaded);
             return Ok(true);
         }
