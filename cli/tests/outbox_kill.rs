@@ -104,7 +104,8 @@ fn killed_at_any_point_the_outbox_finishes_right() {
             .stderr(std::process::Stdio::null());
         command
     };
-    // Kill after 20 ms, 40 ms, … (a spread of points: sealing, between parts, mid-part, completing).
+    // Kill after 10–260 ms (a spread of points: sealing, between parts, mid-part, completing);
+    // once everything is up, later runs finish before the kill.
     let mut state = 0x9e37_79b9u64;
     let mut kills = 0;
     for _ in 0..30 {
@@ -112,14 +113,14 @@ fn killed_at_any_point_the_outbox_finishes_right() {
         state ^= state >> 7;
         state ^= state << 17;
         let mut child = run().spawn().expect("spawn");
-        std::thread::sleep(Duration::from_millis(20 + state % 400));
+        std::thread::sleep(Duration::from_millis(10 + state % 250));
         if child.try_wait().expect("wait").is_none() {
             child.kill().expect("SIGKILL");
             kills += 1;
         }
         let _ = child.wait();
     }
-    assert!(kills >= 10, "only {kills} runs were killed before finishing");
+    assert!(kills >= 5, "only {kills} runs were killed before finishing");
     // Killed runs still got somewhere, and what they did survived.
     let status = heirloom(dir.path(), &["outbox", "status"]);
     let progressed = status["items"]

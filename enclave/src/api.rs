@@ -5,7 +5,7 @@
 use crate::objects::ObjectError;
 use crate::{now_s, Enclave};
 use axum::extract::{Path as UrlPath, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -88,12 +88,32 @@ async fn key_bundle(State(enclave): Shared) -> ApiResult<Value> {
     Ok(Json(enclave.bundle()?))
 }
 
-async fn rotate(State(enclave): Shared) -> ApiResult<Value> {
+/// Admin calls need the operator's bearer token; without a configured token they do not exist.
+fn require_admin(enclave: &Enclave, headers: &HeaderMap) -> Result<(), ApiError> {
+    let denied = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint");
+    let expected = enclave.admin_token.as_ref().map(|t| t.0.as_str()).ok_or_else(denied)?;
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Constant time over the expected length.
+    let same = given.len() == expected.len()
+        && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if same { Ok(()) } else { Err(denied()) }
+}
+
+async fn rotate(State(enclave): Shared, headers: HeaderMap) -> ApiResult<Value> {
+    require_admin(&enclave, &headers)?;
     enclave.rotate()?;
     Ok(Json(enclave.bundle()?))
 }
 
-async fn retire(State(enclave): Shared, UrlPath(epoch): UrlPath<u64>) -> ApiResult<Value> {
+async fn retire(State(enclave): Shared, headers: HeaderMap, UrlPath(epoch): UrlPath<u64>) -> ApiResult<Value> {
+    require_admin(&enclave, &headers)?;
+    if enclave.state.current_epoch()?.is_some_and(|e| e.epoch == epoch) {
+        return Err(ApiError::bad("epoch", "rotate before retiring the current epoch"));
+    }
     let retired = enclave.state.retire_epoch(epoch)?;
     Ok(Json(serde_json::json!({ "epoch": epoch, "retired": retired })))
 }
@@ -132,7 +152,7 @@ fn check_consent(
     if receipt.expires_at_ms.is_some_and(|t| t <= now_s() * 1000) {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "consent_expired", "consent has expired"));
     }
-    if enclave.state.revocation(&receipt.receipt_id)?.is_some() {
+    if enclave.state.revocation(&receipt.principal.to_string(), &receipt.receipt_id)?.is_some() {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "consent_revoked", "consent was revoked"));
     }
     Ok(receipt)
@@ -155,9 +175,22 @@ async fn plan_upload(
     if parts > MAX_PARTS {
         return Err(ApiError::bad("manifest", "too many parts"));
     }
+    let consent = check_consent(&enclave, &manifest)?;
     let existing = enclave.state.upload(&manifest.upload_id)?;
+    let same_manifest = |u: &crate::state::Upload| {
+        u.sealed_sha256 == manifest.sealed_sha256
+            && u.sealed_bytes == manifest.sealed_bytes
+            && u.part_bytes == manifest.part_bytes
+            && u.consent_receipt_id == consent.receipt_id
+            && u.principal == consent.principal.to_string()
+            && u.key_epoch == manifest.key_epoch
+    };
     if let Some(u) = &existing {
+        if !same_manifest(u) {
+            return Err(ApiError::new(StatusCode::CONFLICT, "upload_conflict", "upload id used for another file"));
+        }
         if u.state == "accepted" {
+            // Done before (the answer was lost): the same receipt, nothing else to send.
             let receipt = u.receipt.as_deref().and_then(|r| serde_json::from_str(r).ok());
             return Ok(Json(UploadPlan {
                 upload_id: u.upload_id.clone(),
@@ -168,30 +201,22 @@ async fn plan_upload(
             }));
         }
     }
-    let consent = check_consent(&enclave, &manifest)?;
     match enclave.state.epoch(manifest.key_epoch)? {
         Some(e) if !e.retired => {}
         _ => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "key_retired",
-                "the key this was sealed to is retired",
-            ))
+            // Sealed to a retired key: nothing under this upload id will be opened, so drop
+            // what was sent; the phone seals again to the current key under a new id.
+            if let Some(u) = existing.as_ref().filter(|u| u.state == "open") {
+                abort_or_gone(&enclave, &u.object_key, &u.multipart_id).await?;
+                enclave.state.set_state(&u.upload_id, "rejected")?;
+            }
+            return Err(ApiError::new(StatusCode::CONFLICT, "key_retired", "the key this was sealed to is retired"));
         }
     }
     let upload = match existing {
         Some(u) => {
-            let same = u.sealed_sha256 == manifest.sealed_sha256
-                && u.sealed_bytes == manifest.sealed_bytes
-                && u.part_bytes == manifest.part_bytes
-                && u.consent_receipt_id == consent.receipt_id
-                && u.key_epoch == manifest.key_epoch;
-            if !same || u.state != "open" {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "upload_conflict",
-                    "upload id used for another file",
-                ));
+            if u.state != "open" {
+                return Err(ApiError::new(StatusCode::GONE, "upload_closed", "this upload was rejected or erased"));
             }
             u
         }
@@ -205,6 +230,7 @@ async fn plan_upload(
                 purpose: manifest.purpose.clone(),
                 consent_receipt_id: consent.receipt_id.clone(),
                 principal: consent.principal.to_string(),
+                grant_signer: consent.signer.to_string(),
                 sealed_sha256: manifest.sealed_sha256.clone(),
                 sealed_bytes: manifest.sealed_bytes,
                 part_bytes: manifest.part_bytes,
@@ -216,7 +242,10 @@ async fn plan_upload(
                 // Lost a race with the same manifest: use the winner's upload.
                 let _ = enclave.objects.abort(&u.object_key, &u.multipart_id).await;
                 match enclave.state.upload(&u.upload_id)? {
-                    Some(winner) => winner,
+                    Some(winner) if same_manifest(&winner) => winner,
+                    Some(_) => {
+                        return Err(ApiError::new(StatusCode::CONFLICT, "upload_conflict", "upload id used for another file"))
+                    }
                     None => return Err(e.into()),
                 }
             } else {
@@ -241,12 +270,30 @@ async fn plan_upload(
     }))
 }
 
+/// Aborts an open multipart upload; one that is already gone is fine, any other failure is not
+/// (parts left in the bucket would outlive an erasure receipt).
+async fn abort_or_gone(enclave: &Enclave, key: &str, multipart_id: &str) -> Result<(), ApiError> {
+    match enclave.objects.abort(key, multipart_id).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.not_found => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Why a stored object was not accepted.
+enum Refusal {
+    /// Not sealed to this epoch's key, or altered: the object is dropped.
+    Undecryptable,
+    /// Reading it failed: try again later; nothing is dropped.
+    Unreadable,
+}
+
 /// Reads the stored object once: its SHA-256 as sealed, and its plaintext's SHA-256 and size
 /// as the epoch's identity opens it, in constant memory.
 fn verify_and_open(
     reader: impl Read,
     identity: &seal::Identity,
-) -> Result<(String, u64, String, u64), &'static str> {
+) -> Result<(String, u64, String, u64), Refusal> {
     struct Hashing<R> {
         inner: R,
         hash: Sha256,
@@ -261,9 +308,12 @@ fn verify_and_open(
         }
     }
     let mut hashing = Hashing { inner: reader, hash: Sha256::new(), bytes: 0 };
+    let refusal = |e: seal::SealError| match e {
+        seal::SealError::Io(_) => Refusal::Unreadable,
+        _ => Refusal::Undecryptable,
+    };
     let mut opener =
-        Opener::new(std::slice::from_ref(identity), std::io::BufReader::new(&mut hashing))
-            .map_err(|_| "undecryptable")?;
+        Opener::new(std::slice::from_ref(identity), std::io::BufReader::new(&mut hashing)).map_err(refusal)?;
     let mut plain = Sha256::new();
     let mut plain_bytes = 0u64;
     loop {
@@ -273,7 +323,7 @@ fn verify_and_open(
                 plain_bytes += chunk.len() as u64;
             }
             Ok(None) => break,
-            Err(_) => return Err("undecryptable"),
+            Err(e) => return Err(refusal(e)),
         }
     }
     drop(opener);
@@ -290,7 +340,8 @@ async fn complete_upload(
         .state
         .upload(&upload_id)?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_upload", "no such upload"))?;
-    let _guard = enclave.lock_upload(&upload_id).await;
+    // One lock per owner's grant: a completion and an erasure of the same grant never interleave.
+    let _guard = enclave.lock(&format!("{}/{}", upload.principal, upload.consent_receipt_id)).await;
     let upload = enclave.state.upload(&upload.upload_id)?.unwrap_or(upload);
     match upload.state.as_str() {
         "accepted" => {
@@ -309,8 +360,8 @@ async fn complete_upload(
         }
         _ => {}
     }
-    if enclave.state.revocation(&upload.consent_receipt_id)?.is_some() {
-        let _ = enclave.objects.abort(&upload.object_key, &upload.multipart_id).await;
+    if enclave.state.revocation(&upload.principal, &upload.consent_receipt_id)?.is_some() {
+        abort_or_gone(&enclave, &upload.object_key, &upload.multipart_id).await?;
         return Err(ApiError::new(StatusCode::FORBIDDEN, "consent_revoked", "consent was revoked"));
     }
     let expected = upload.sealed_bytes.div_ceil(upload.part_bytes) as usize;
@@ -345,6 +396,9 @@ async fn complete_upload(
         })?;
     let (sealed_sha256, sealed_bytes, plaintext_sha256, plaintext_bytes) = match checked {
         Ok(found) if found.0 == upload.sealed_sha256 && found.1 == upload.sealed_bytes => found,
+        Err(Refusal::Unreadable) => {
+            return Err(ApiError::new(StatusCode::BAD_GATEWAY, "store", "the stored object could not be read"));
+        }
         outcome => {
             // Not what the manifest promised, or not sealed to us: keep none of it.
             enclave.objects.delete(&upload.object_key).await?;
@@ -372,24 +426,27 @@ async fn complete_upload(
     }
     .sign(enclave.keys.signing())?;
     let text = seal::canonical_json(&receipt)?;
-    enclave.state.accept(&upload.upload_id, &plaintext_sha256, plaintext_bytes, &text, now_s())?;
+    if !enclave.state.accept(&upload.upload_id, &plaintext_sha256, plaintext_bytes, &text, now_s())? {
+        // Erased or rejected while it was being checked: it must not stay.
+        enclave.objects.delete(&upload.object_key).await?;
+        return Err(ApiError::new(StatusCode::GONE, "erased", "upload was erased"));
+    }
     Ok(Json(receipt))
 }
 
 async fn erase(State(enclave): Shared, Json(request): Json<ErasureRequest>) -> ApiResult<Value> {
-    let revocation = consent::verify_receipt(&request.revocation).map_err(|_| {
-        ApiError::new(StatusCode::FORBIDDEN, "consent_invalid", "revocation does not verify")
-    })?;
-    let Some(grant_id) =
-        revocation.revokes.clone().filter(|_| revocation.kind == ReceiptKind::Revocation)
-    else {
+    let revocation = consent::verify_receipt(&request.revocation)
+        .map_err(|_| ApiError::new(StatusCode::FORBIDDEN, "consent_invalid", "revocation does not verify"))?;
+    let Some(grant_id) = revocation.revokes.clone().filter(|_| revocation.kind == ReceiptKind::Revocation) else {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "consent_invalid", "not a revocation"));
     };
     if request.upload_ids.iter().any(|id| !valid_upload_id(id)) {
         return Err(ApiError::bad("erasure", "malformed upload id"));
     }
-    let _guard = enclave.lock_upload(&grant_id).await;
-    if let Some((_, Some(done))) = enclave.state.revocation(&grant_id)? {
+    let principal = revocation.principal.to_string();
+    let signer = revocation.signer.to_string();
+    let _guard = enclave.lock(&format!("{principal}/{grant_id}")).await;
+    if let Some((_, Some(done))) = enclave.state.revocation(&principal, &grant_id)? {
         if let Ok(doc) = serde_json::from_str::<Value>(&done) {
             let covered = doc["upload_ids"].as_array().is_some_and(|ids| {
                 request.upload_ids.iter().all(|id| ids.iter().any(|v| v.as_str() == Some(id)))
@@ -399,38 +456,30 @@ async fn erase(State(enclave): Shared, Json(request): Json<ErasureRequest>) -> A
             }
         }
     }
-    let mut uploads = enclave.state.uploads_under(&grant_id)?;
-    // Only the owner the grant was about (or their proxy, for the same owner) can withdraw it.
-    if uploads.iter().any(|u| u.principal != revocation.principal.to_string()) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "consent_invalid",
-            "revocation is for another owner",
-        ));
+    // Only this owner's uploads under this grant; the owner, or whoever signed the grant, may
+    // withdraw it. A grant the enclave never saw can only be withdrawn by the owner.
+    let uploads = enclave.state.uploads_under(&principal, &grant_id)?;
+    let allowed =
+        signer == principal || (!uploads.is_empty() && uploads.iter().all(|u| u.grant_signer == signer));
+    if !allowed {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "consent_invalid", "this signer may not withdraw that consent"));
     }
     let text = seal::canonical_json(&request.revocation)?;
-    enclave.state.record_revocation(&grant_id, &revocation.receipt_id, &text, now_s())?;
-    // Uploads the phone names that the enclave never registered have nothing to delete.
-    for id in &request.upload_ids {
-        if uploads.iter().all(|u| &u.upload_id != id) {
-            if let Some(u) = enclave.state.upload(id)? {
-                if u.consent_receipt_id == grant_id {
-                    uploads.push(u);
-                }
-            }
-        }
-    }
+    enclave.state.record_revocation(&principal, &grant_id, &revocation.receipt_id, &text, now_s())?;
     let mut object_keys = Vec::new();
     for u in &uploads {
         if u.state == "open" {
-            let _ = enclave.objects.abort(&u.object_key, &u.multipart_id).await;
+            abort_or_gone(&enclave, &u.object_key, &u.multipart_id).await?;
         }
         enclave.objects.delete(&u.object_key).await?;
         object_keys.push(u.object_key.clone());
     }
-    let mut upload_ids: Vec<String> = uploads.iter().map(|u| u.upload_id.clone()).collect();
+    let registered: Vec<String> = uploads.iter().map(|u| u.upload_id.clone()).collect();
+    // Ids the phone names that the enclave never registered: nothing of them is held. Ids that
+    // belong to another grant or owner are left alone and not listed.
+    let mut upload_ids = registered.clone();
     for id in &request.upload_ids {
-        if !upload_ids.contains(id) {
+        if !upload_ids.contains(id) && enclave.state.upload(id)?.is_none() {
             upload_ids.push(id.clone());
         }
     }
@@ -440,13 +489,13 @@ async fn erase(State(enclave): Shared, Json(request): Json<ErasureRequest>) -> A
         erasure_id: format!("erasure-{}", revocation.receipt_id),
         consent_receipt_id: grant_id.clone(),
         revocation_receipt_id: revocation.receipt_id.clone(),
-        upload_ids: upload_ids.clone(),
+        upload_ids,
         object_keys,
         measurement: enclave.keys.measurement().to_owned(),
         erased_at: now_s(),
     }
     .sign(enclave.keys.signing())?;
     let text = seal::canonical_json(&receipt)?;
-    enclave.state.erase(&grant_id, &upload_ids, &text)?;
+    enclave.state.erase(&principal, &grant_id, &registered, &text)?;
     Ok(Json(receipt))
 }

@@ -35,20 +35,43 @@ pub enum EnclaveError {
     Seal(#[from] SealError),
 }
 
-/// How to run the service.
-#[derive(Debug, Clone)]
+/// How to run the service. `Debug` hides the admin token (and the store's secret key).
+#[derive(Clone)]
 pub struct EnclaveConfig {
     /// Where the root key and the state database live.
     pub state_dir: PathBuf,
     pub listen: SocketAddr,
     pub store: StoreConfig,
-    /// How long a key epoch is valid.
+    /// How long a key epoch is valid; a new epoch starts automatically in its last quarter.
     pub epoch_validity: Duration,
+    /// Bearer token for `/v1/admin/*` (rotate, retire); without one those endpoints do not exist.
+    pub admin_token: Option<String>,
+}
+
+impl std::fmt::Debug for EnclaveConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnclaveConfig")
+            .field("state_dir", &self.state_dir)
+            .field("listen", &self.listen)
+            .field("store", &self.store)
+            .field("epoch_validity", &self.epoch_validity)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// Unix seconds now.
 pub fn now_s() -> i64 {
     heirloom_core::clock::now_ms().div_euclid(1000)
+}
+
+/// The operator's bearer token; `Debug` never shows it.
+pub(crate) struct AdminToken(pub(crate) String);
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(<redacted>)")
+    }
 }
 
 /// The running service's shared parts.
@@ -58,6 +81,7 @@ pub struct Enclave {
     pub state: State,
     pub objects: Objects,
     epoch_validity: Duration,
+    pub(crate) admin_token: Option<AdminToken>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -71,6 +95,7 @@ impl Enclave {
             state,
             objects,
             epoch_validity: config.epoch_validity,
+            admin_token: config.admin_token.clone().filter(|t| !t.is_empty()).map(AdminToken),
             locks: Mutex::default(),
         };
         if enclave.state.current_epoch()?.is_none() {
@@ -87,8 +112,14 @@ impl Enclave {
         Ok(())
     }
 
-    /// The signed bundle of the current epoch.
+    /// The signed bundle of the current epoch, rotating first when it is in its last quarter
+    /// (or gone), so phones never meet an expired bundle.
     pub fn bundle(&self) -> Result<serde_json::Value, api::ApiError> {
+        let quarter = (self.epoch_validity.as_secs() / 4) as i64;
+        let fresh = self.state.current_epoch()?.is_some_and(|e| now_s() < e.expires - quarter);
+        if !fresh {
+            self.rotate()?;
+        }
         let epoch = self
             .state
             .current_epoch()?
@@ -104,10 +135,14 @@ impl Enclave {
         Ok(key.sign(self.keys.signing())?)
     }
 
-    /// Serialises work on one upload (or one consent's erasure).
-    pub(crate) async fn lock_upload(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+    /// Serialises work on one owner's grant (its completions and its erasure).
+    pub(crate) async fn lock(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
         let lock = {
             let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+            // Forget locks nobody holds or waits for, so the map stays small.
+            if locks.len() > 256 {
+                locks.retain(|_, l| Arc::strong_count(l) > 1);
+            }
             locks.entry(key.to_owned()).or_default().clone()
         };
         lock.lock_owned().await

@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+// Debug is derived for clap; the secrets it holds are never printed.
 #[derive(Debug, Parser)]
 #[command(name = "heirloom-enclave", version, about = "Heirloom's reference enclave receiver.")]
 struct Cli {
@@ -47,6 +48,9 @@ enum Command {
         /// Days a key epoch stays valid.
         #[arg(long, default_value_t = 30)]
         epoch_days: u64,
+        /// Bearer token for /v1/admin/* (rotate, retire); unset: no admin endpoints.
+        #[arg(long, env = "HEIRLOOM_ENCLAVE_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
     },
     /// Print the Ed25519 public key that signs bundles and receipts (what apps pin).
     SigningKey {
@@ -78,6 +82,7 @@ fn main() {
             access_key,
             secret_key,
             epoch_days,
+            admin_token,
         } => {
             let config = EnclaveConfig {
                 state_dir,
@@ -91,6 +96,7 @@ fn main() {
                     secret_key,
                 },
                 epoch_validity: Duration::from_secs(epoch_days * 86_400),
+                admin_token,
             };
             serve(config)
         }

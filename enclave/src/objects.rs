@@ -11,8 +11,8 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use std::io::Read;
 use std::time::Duration;
 
-/// Where the objects live and how to reach them.
-#[derive(Debug, Clone)]
+/// Where the objects live and how to reach them. `Debug` hides the secret key.
+#[derive(Clone)]
 pub struct StoreConfig {
     /// What the enclave calls, e.g. `http://127.0.0.1:8333`.
     pub endpoint: String,
@@ -23,6 +23,19 @@ pub struct StoreConfig {
     pub region: String,
     pub access_key: String,
     pub secret_key: String,
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("endpoint", &self.endpoint)
+            .field("public_endpoint", &self.public_endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Errors from the object store, without its message (which may quote keys or URLs).

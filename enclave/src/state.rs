@@ -20,6 +20,8 @@ CREATE TABLE IF NOT EXISTS upload (
     purpose            TEXT NOT NULL,
     consent_receipt_id TEXT NOT NULL,
     principal          TEXT NOT NULL,
+    -- Who signed the grant (the owner or a proxy): they, or the owner, may withdraw it.
+    grant_signer       TEXT NOT NULL,
     sealed_sha256      TEXT NOT NULL,
     sealed_bytes       INTEGER NOT NULL,
     part_bytes         INTEGER NOT NULL,
@@ -28,7 +30,7 @@ CREATE TABLE IF NOT EXISTS upload (
     receipt            TEXT,
     created_at         INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS upload_consent ON upload (consent_receipt_id);
+CREATE INDEX IF NOT EXISTS upload_consent ON upload (principal, consent_receipt_id);
 -- What the enclave made from an accepted upload (here: its plaintext digest and size); erased
 -- with the object.
 CREATE TABLE IF NOT EXISTS derived (
@@ -37,12 +39,16 @@ CREATE TABLE IF NOT EXISTS derived (
     plaintext_bytes  INTEGER NOT NULL,
     accepted_at      INTEGER NOT NULL
 );
+-- Revocations, per owner: a receipt id is the signer's choice, so it is only unique together
+-- with the owner (principal) it is about.
 CREATE TABLE IF NOT EXISTS revoked (
-    consent_receipt_id    TEXT PRIMARY KEY,
+    principal             TEXT NOT NULL,
+    consent_receipt_id    TEXT NOT NULL,
     revocation_receipt_id TEXT NOT NULL,
     revocation            TEXT NOT NULL,
     erasure_receipt       TEXT,
-    at                    INTEGER NOT NULL
+    at                    INTEGER NOT NULL,
+    PRIMARY KEY (principal, consent_receipt_id)
 );
 ";
 
@@ -55,6 +61,7 @@ pub struct Upload {
     pub purpose: String,
     pub consent_receipt_id: String,
     pub principal: String,
+    pub grant_signer: String,
     pub sealed_sha256: String,
     pub sealed_bytes: u64,
     pub part_bytes: u64,
@@ -86,18 +93,19 @@ fn upload_from(r: &rusqlite::Row<'_>) -> Result<Upload> {
         purpose: r.get(3)?,
         consent_receipt_id: r.get(4)?,
         principal: r.get(5)?,
-        sealed_sha256: r.get(6)?,
-        sealed_bytes: r.get::<_, i64>(7)? as u64,
-        part_bytes: r.get::<_, i64>(8)? as u64,
-        key_epoch: r.get::<_, i64>(9)? as u64,
-        state: r.get(10)?,
-        receipt: r.get(11)?,
+        grant_signer: r.get(6)?,
+        sealed_sha256: r.get(7)?,
+        sealed_bytes: r.get::<_, i64>(8)? as u64,
+        part_bytes: r.get::<_, i64>(9)? as u64,
+        key_epoch: r.get::<_, i64>(10)? as u64,
+        state: r.get(11)?,
+        receipt: r.get(12)?,
     })
 }
 
 const UPLOAD_COLUMNS: &str =
     "upload_id, object_key, multipart_id, purpose, consent_receipt_id, principal, \
-     sealed_sha256, sealed_bytes, part_bytes, key_epoch, state, receipt";
+     grant_signer, sealed_sha256, sealed_bytes, part_bytes, key_epoch, state, receipt";
 
 impl State {
     pub fn open(path: &Path) -> Result<Self> {
@@ -173,12 +181,13 @@ impl State {
         })
     }
 
-    pub fn uploads_under(&self, consent_receipt_id: &str) -> Result<Vec<Upload>> {
+    /// The uploads one owner made under one grant.
+    pub fn uploads_under(&self, principal: &str, consent_receipt_id: &str) -> Result<Vec<Upload>> {
         self.with(|c| {
             let mut stmt = c.prepare(&format!(
-                "SELECT {UPLOAD_COLUMNS} FROM upload WHERE consent_receipt_id = ?1 ORDER BY upload_id"
+                "SELECT {UPLOAD_COLUMNS} FROM upload WHERE principal = ?1 AND consent_receipt_id = ?2 ORDER BY upload_id"
             ))?;
-            let rows = stmt.query_map([consent_receipt_id], upload_from)?;
+            let rows = stmt.query_map([principal, consent_receipt_id], upload_from)?;
             rows.collect()
         })
     }
@@ -187,8 +196,8 @@ impl State {
         self.with(|c| {
             c.execute(
                 "INSERT INTO upload (upload_id, object_key, multipart_id, purpose, consent_receipt_id, principal, \
-                 sealed_sha256, sealed_bytes, part_bytes, key_epoch, state, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'open', ?11)",
+                 grant_signer, sealed_sha256, sealed_bytes, part_bytes, key_epoch, state, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'open', ?12)",
                 params![
                     u.upload_id,
                     u.object_key,
@@ -196,6 +205,7 @@ impl State {
                     u.purpose,
                     u.consent_receipt_id,
                     u.principal,
+                    u.grant_signer,
                     u.sealed_sha256,
                     u.sealed_bytes as i64,
                     u.part_bytes as i64,
@@ -252,12 +262,12 @@ impl State {
         })
     }
 
-    /// The revocation recorded for a consent, with its erasure receipt once signed.
-    pub fn revocation(&self, consent_receipt_id: &str) -> Result<Option<(String, Option<String>)>> {
+    /// The revocation recorded for an owner's grant, with its erasure receipt once signed.
+    pub fn revocation(&self, principal: &str, consent_receipt_id: &str) -> Result<Option<(String, Option<String>)>> {
         self.with(|c| {
             c.query_row(
-                "SELECT revocation_receipt_id, erasure_receipt FROM revoked WHERE consent_receipt_id = ?1",
-                [consent_receipt_id],
+                "SELECT revocation_receipt_id, erasure_receipt FROM revoked WHERE principal = ?1 AND consent_receipt_id = ?2",
+                [principal, consent_receipt_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
@@ -266,6 +276,7 @@ impl State {
 
     pub fn record_revocation(
         &self,
+        principal: &str,
         consent_receipt_id: &str,
         revocation_id: &str,
         revocation: &str,
@@ -273,30 +284,31 @@ impl State {
     ) -> Result<()> {
         self.with(|c| {
             c.execute(
-                "INSERT OR IGNORE INTO revoked (consent_receipt_id, revocation_receipt_id, revocation, at) \
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![consent_receipt_id, revocation_id, revocation, now],
+                "INSERT OR IGNORE INTO revoked (principal, consent_receipt_id, revocation_receipt_id, revocation, at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![principal, consent_receipt_id, revocation_id, revocation, now],
             )?;
             Ok(())
         })
     }
 
-    /// Marks uploads erased, deletes what was derived from them, stores the erasure receipt.
-    pub fn erase(
-        &self,
-        consent_receipt_id: &str,
-        upload_ids: &[String],
-        receipt: &str,
-    ) -> Result<()> {
+    /// Marks an owner's uploads under a grant erased, deletes what was derived from them, and
+    /// stores the erasure receipt. Only rows of that owner and grant are touched.
+    pub fn erase(&self, principal: &str, consent_receipt_id: &str, upload_ids: &[String], receipt: &str) -> Result<()> {
         self.with(|c| {
             let tx = c.transaction()?;
             for id in upload_ids {
-                tx.execute("DELETE FROM derived WHERE upload_id = ?1", [id])?;
-                tx.execute("UPDATE upload SET state = 'erased' WHERE upload_id = ?1", [id])?;
+                let n = tx.execute(
+                    "UPDATE upload SET state = 'erased' WHERE upload_id = ?1 AND principal = ?2 AND consent_receipt_id = ?3",
+                    params![id, principal, consent_receipt_id],
+                )?;
+                if n == 1 {
+                    tx.execute("DELETE FROM derived WHERE upload_id = ?1", [id])?;
+                }
             }
             tx.execute(
-                "UPDATE revoked SET erasure_receipt = ?2 WHERE consent_receipt_id = ?1",
-                params![consent_receipt_id, receipt],
+                "UPDATE revoked SET erasure_receipt = ?3 WHERE principal = ?1 AND consent_receipt_id = ?2",
+                params![principal, consent_receipt_id, receipt],
             )?;
             tx.commit()
         })

@@ -32,6 +32,7 @@ impl LocalEnclave {
                 secret_key: seaweed::SECRET_KEY.into(),
             },
             epoch_validity: Duration::from_secs(86_400),
+            admin_token: None,
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

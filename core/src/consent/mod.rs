@@ -287,8 +287,9 @@ pub fn revoke(
     now_ms: i64,
 ) -> Result<ConsentReceipt, ConsentError> {
     check_signer(giver)?;
+    // A grant that ran out can still be withdrawn: what was sent under it must be erased.
     let grant =
-        live_grant(graph, subject, purpose, now_ms)?.ok_or(ConsentError::NotGranted { purpose })?;
+        store::unrevoked_grant(graph, subject, purpose)?.ok_or(ConsentError::NotGranted { purpose })?;
     let receipt = receipt::sign(
         receipt::Draft {
             receipt_id: new_receipt_id()?,

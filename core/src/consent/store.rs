@@ -137,3 +137,24 @@ pub(super) fn by_id(
     })?;
     row.map(|(doc, kind, id)| load(&doc, &kind, id)).transpose()
 }
+
+/// The newest grant no revocation names, expired or not.
+pub(super) fn unrevoked_grant(
+    graph: &MemoryGraph,
+    subject: Subject,
+    purpose: Purpose,
+) -> Result<Option<ConsentReceipt>, ConsentError> {
+    let row: Option<(String, String, i64)> = graph.database().read(|tx| {
+        tx.query_row(
+            "SELECT g.document, g.subject_kind, g.subject_id FROM consent_record g \
+             WHERE g.kind = 'grant' AND g.subject_kind = ?1 AND g.subject_id = ?2 AND g.purpose = ?3 \
+               AND NOT EXISTS (SELECT 1 FROM consent_record r WHERE r.revokes = g.receipt_id) \
+             ORDER BY g.seq DESC LIMIT 1",
+            params![subject.kind(), subject.id(), purpose.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(ConsentError::from)
+    })?;
+    row.map(|(doc, kind, id)| load(&doc, &kind, id)).transpose()
+}

@@ -138,6 +138,11 @@ impl Pass<'_, '_> {
     /// Sends the parts not yet acknowledged and completes the upload. Returns whether it finished.
     fn upload_item(&self, item: &OutboxItem) -> Result<bool, OutboxError> {
         let Some(sealed) = store::sealed(self.graph(), item.id)? else { return Ok(false) };
+        if !outbox_dir(self.graph()).join(&sealed.file).is_file() {
+            // The sealed copy is gone (storage cleared): seal again under a new upload id.
+            store::unseal(self.graph(), item.id, self.now_ms)?;
+            return Ok(false);
+        }
         let grant = consent::receipt(self.graph(), &item.consent_receipt_id)?
             .ok_or(OutboxError::ConsentRequired { purpose: item.purpose })?;
         let manifest = UploadManifest {
@@ -312,10 +317,17 @@ pub(super) fn run_once(
                 Ok(()) => report.erased += 1,
                 Err(OutboxError::Cancelled) => return Err(OutboxError::Cancelled),
                 Err(e) => {
+                    // A refusal that cannot change (a revocation the enclave will not accept)
+                    // ends the request; network trouble and receipt problems are retried.
+                    let retry = e.is_retryable() || matches!(e, OutboxError::Enclave(_));
                     let attempts = store::attempts(graph, "outbox_erasure", erasure.id)?;
-                    let at = crate::clock::now_ms() + backoff_ms(outbox, attempts);
+                    let at = retry.then(|| crate::clock::now_ms() + backoff_ms(outbox, attempts));
                     store::erasure_failed(graph, erasure.id, &e.kind(), at, now_ms)?;
-                    report.retrying += 1;
+                    if retry {
+                        report.retrying += 1;
+                    } else {
+                        report.failed += 1;
+                    }
                 }
             }
         }

@@ -223,7 +223,7 @@ pub(super) fn ack_part(
             params![id, number, etag, now_ms],
         )?;
         // Progress resets the backoff: the connection works.
-        tx.execute("UPDATE outbox_item SET attempts = 0, last_error = NULL WHERE id = ?1", [id])?;
+        tx.execute("UPDATE outbox_item SET attempts = 0, last_error = NULL, ever_sent = 1 WHERE id = ?1", [id])?;
         Ok::<_, OutboxError>(())
     })
 }
@@ -351,7 +351,7 @@ pub(crate) fn queue_erasure_in(
 ) -> rusqlite::Result<bool> {
     let sent: i64 = tx.query_row(
         "SELECT COUNT(*) FROM outbox_item i WHERE i.consent_receipt_id = ?1 AND (i.state = 'uploaded' \
-         OR i.object_key IS NOT NULL OR EXISTS (SELECT 1 FROM outbox_part p WHERE p.item_id = i.id))",
+         OR i.ever_sent = 1 OR i.object_key IS NOT NULL)",
         [grant_id],
         |r| r.get(0),
     )?;
@@ -423,18 +423,20 @@ pub(super) fn erasure_done(
     })
 }
 
+/// Records a failed erasure attempt: retried at `retry_at_ms`, or failed for good when `None`.
 pub(super) fn erasure_failed(
     graph: &MemoryGraph,
     id: i64,
     error: &str,
-    retry_at_ms: i64,
+    retry_at_ms: Option<i64>,
     now_ms: i64,
 ) -> Result<(), OutboxError> {
     graph.database().write(|tx| {
+        let state = if retry_at_ms.is_some() { "pending" } else { "failed" };
         tx.execute(
             "UPDATE outbox_erasure SET attempts = attempts + 1, next_attempt_at_ms = ?2, last_error = ?3, \
-             updated_at_ms = ?4 WHERE id = ?1",
-            params![id, retry_at_ms, error, now_ms],
+             updated_at_ms = ?4, state = ?5 WHERE id = ?1",
+            params![id, retry_at_ms.unwrap_or(now_ms), error, now_ms, state],
         )?;
         Ok::<_, OutboxError>(())
     })

@@ -19,6 +19,9 @@ CREATE TABLE outbox_item (
     part_bytes         INTEGER,
     key_epoch          INTEGER,
     object_key         TEXT,
+    -- Set when the store first acknowledged a part; never cleared (not even when the item is
+    -- sealed again), so a revocation always asks for erasure of what may be out there.
+    ever_sent          INTEGER NOT NULL DEFAULT 0 CHECK (ever_sent IN (0, 1)),
     attempts           INTEGER NOT NULL DEFAULT 0,
     next_attempt_at_ms INTEGER NOT NULL DEFAULT 0,
     -- Stable error kind of the last failure (never user content).
@@ -43,7 +46,8 @@ CREATE TABLE outbox_erasure (
     id                    INTEGER PRIMARY KEY,
     consent_receipt_id    TEXT NOT NULL REFERENCES consent_record (receipt_id),
     revocation_receipt_id TEXT NOT NULL UNIQUE REFERENCES consent_record (receipt_id),
-    state                 TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+    -- pending → done; failed when the enclave refuses it for good (see last_error).
+    state                 TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
     attempts              INTEGER NOT NULL DEFAULT 0,
     next_attempt_at_ms    INTEGER NOT NULL DEFAULT 0,
     last_error            TEXT,
