@@ -100,7 +100,11 @@ fn require_admin(enclave: &Enclave, headers: &HeaderMap) -> Result<(), ApiError>
     // Constant time over the expected length.
     let same = given.len() == expected.len()
         && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if same { Ok(()) } else { Err(denied()) }
+    if same {
+        Ok(())
+    } else {
+        Err(denied())
+    }
 }
 
 async fn rotate(State(enclave): Shared, headers: HeaderMap) -> ApiResult<Value> {
@@ -109,7 +113,11 @@ async fn rotate(State(enclave): Shared, headers: HeaderMap) -> ApiResult<Value> 
     Ok(Json(enclave.bundle()?))
 }
 
-async fn retire(State(enclave): Shared, headers: HeaderMap, UrlPath(epoch): UrlPath<u64>) -> ApiResult<Value> {
+async fn retire(
+    State(enclave): Shared,
+    headers: HeaderMap,
+    UrlPath(epoch): UrlPath<u64>,
+) -> ApiResult<Value> {
     require_admin(&enclave, &headers)?;
     if enclave.state.current_epoch()?.is_some_and(|e| e.epoch == epoch) {
         return Err(ApiError::bad("epoch", "rotate before retiring the current epoch"));
@@ -187,7 +195,11 @@ async fn plan_upload(
     };
     if let Some(u) = &existing {
         if !same_manifest(u) {
-            return Err(ApiError::new(StatusCode::CONFLICT, "upload_conflict", "upload id used for another file"));
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "upload_conflict",
+                "upload id used for another file",
+            ));
         }
         if u.state == "accepted" {
             // Done before (the answer was lost): the same receipt, nothing else to send.
@@ -210,13 +222,21 @@ async fn plan_upload(
                 abort_or_gone(&enclave, &u.object_key, &u.multipart_id).await?;
                 enclave.state.set_state(&u.upload_id, "rejected")?;
             }
-            return Err(ApiError::new(StatusCode::CONFLICT, "key_retired", "the key this was sealed to is retired"));
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "key_retired",
+                "the key this was sealed to is retired",
+            ));
         }
     }
     let upload = match existing {
         Some(u) => {
             if u.state != "open" {
-                return Err(ApiError::new(StatusCode::GONE, "upload_closed", "this upload was rejected or erased"));
+                return Err(ApiError::new(
+                    StatusCode::GONE,
+                    "upload_closed",
+                    "this upload was rejected or erased",
+                ));
             }
             u
         }
@@ -244,7 +264,11 @@ async fn plan_upload(
                 match enclave.state.upload(&u.upload_id)? {
                     Some(winner) if same_manifest(&winner) => winner,
                     Some(_) => {
-                        return Err(ApiError::new(StatusCode::CONFLICT, "upload_conflict", "upload id used for another file"))
+                        return Err(ApiError::new(
+                            StatusCode::CONFLICT,
+                            "upload_conflict",
+                            "upload id used for another file",
+                        ))
                     }
                     None => return Err(e.into()),
                 }
@@ -313,7 +337,8 @@ fn verify_and_open(
         _ => Refusal::Undecryptable,
     };
     let mut opener =
-        Opener::new(std::slice::from_ref(identity), std::io::BufReader::new(&mut hashing)).map_err(refusal)?;
+        Opener::new(std::slice::from_ref(identity), std::io::BufReader::new(&mut hashing))
+            .map_err(refusal)?;
     let mut plain = Sha256::new();
     let mut plain_bytes = 0u64;
     loop {
@@ -397,7 +422,11 @@ async fn complete_upload(
     let (sealed_sha256, sealed_bytes, plaintext_sha256, plaintext_bytes) = match checked {
         Ok(found) if found.0 == upload.sealed_sha256 && found.1 == upload.sealed_bytes => found,
         Err(Refusal::Unreadable) => {
-            return Err(ApiError::new(StatusCode::BAD_GATEWAY, "store", "the stored object could not be read"));
+            return Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "store",
+                "the stored object could not be read",
+            ));
         }
         outcome => {
             // Not what the manifest promised, or not sealed to us: keep none of it.
@@ -426,7 +455,13 @@ async fn complete_upload(
     }
     .sign(enclave.keys.signing())?;
     let text = seal::canonical_json(&receipt)?;
-    if !enclave.state.accept(&upload.upload_id, &plaintext_sha256, plaintext_bytes, &text, now_s())? {
+    if !enclave.state.accept(
+        &upload.upload_id,
+        &plaintext_sha256,
+        plaintext_bytes,
+        &text,
+        now_s(),
+    )? {
         // Erased or rejected while it was being checked: it must not stay.
         enclave.objects.delete(&upload.object_key).await?;
         return Err(ApiError::new(StatusCode::GONE, "erased", "upload was erased"));
@@ -435,9 +470,12 @@ async fn complete_upload(
 }
 
 async fn erase(State(enclave): Shared, Json(request): Json<ErasureRequest>) -> ApiResult<Value> {
-    let revocation = consent::verify_receipt(&request.revocation)
-        .map_err(|_| ApiError::new(StatusCode::FORBIDDEN, "consent_invalid", "revocation does not verify"))?;
-    let Some(grant_id) = revocation.revokes.clone().filter(|_| revocation.kind == ReceiptKind::Revocation) else {
+    let revocation = consent::verify_receipt(&request.revocation).map_err(|_| {
+        ApiError::new(StatusCode::FORBIDDEN, "consent_invalid", "revocation does not verify")
+    })?;
+    let Some(grant_id) =
+        revocation.revokes.clone().filter(|_| revocation.kind == ReceiptKind::Revocation)
+    else {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "consent_invalid", "not a revocation"));
     };
     if request.upload_ids.iter().any(|id| !valid_upload_id(id)) {
@@ -459,13 +497,23 @@ async fn erase(State(enclave): Shared, Json(request): Json<ErasureRequest>) -> A
     // Only this owner's uploads under this grant; the owner, or whoever signed the grant, may
     // withdraw it. A grant the enclave never saw can only be withdrawn by the owner.
     let uploads = enclave.state.uploads_under(&principal, &grant_id)?;
-    let allowed =
-        signer == principal || (!uploads.is_empty() && uploads.iter().all(|u| u.grant_signer == signer));
+    let allowed = signer == principal
+        || (!uploads.is_empty() && uploads.iter().all(|u| u.grant_signer == signer));
     if !allowed {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "consent_invalid", "this signer may not withdraw that consent"));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "consent_invalid",
+            "this signer may not withdraw that consent",
+        ));
     }
     let text = seal::canonical_json(&request.revocation)?;
-    enclave.state.record_revocation(&principal, &grant_id, &revocation.receipt_id, &text, now_s())?;
+    enclave.state.record_revocation(
+        &principal,
+        &grant_id,
+        &revocation.receipt_id,
+        &text,
+        now_s(),
+    )?;
     let mut object_keys = Vec::new();
     for u in &uploads {
         if u.state == "open" {

@@ -263,7 +263,11 @@ impl State {
     }
 
     /// The revocation recorded for an owner's grant, with its erasure receipt once signed.
-    pub fn revocation(&self, principal: &str, consent_receipt_id: &str) -> Result<Option<(String, Option<String>)>> {
+    pub fn revocation(
+        &self,
+        principal: &str,
+        consent_receipt_id: &str,
+    ) -> Result<Option<(String, Option<String>)>> {
         self.with(|c| {
             c.query_row(
                 "SELECT revocation_receipt_id, erasure_receipt FROM revoked WHERE principal = ?1 AND consent_receipt_id = ?2",
@@ -294,7 +298,13 @@ impl State {
 
     /// Marks an owner's uploads under a grant erased, deletes what was derived from them, and
     /// stores the erasure receipt. Only rows of that owner and grant are touched.
-    pub fn erase(&self, principal: &str, consent_receipt_id: &str, upload_ids: &[String], receipt: &str) -> Result<()> {
+    pub fn erase(
+        &self,
+        principal: &str,
+        consent_receipt_id: &str,
+        upload_ids: &[String],
+        receipt: &str,
+    ) -> Result<()> {
         self.with(|c| {
             let tx = c.transaction()?;
             for id in upload_ids {

@@ -208,8 +208,10 @@ fn another_owner_cannot_erase_or_withdraw_what_is_not_theirs() {
     let alice = phone();
     let now = heirloom_core::clock::now_ms();
     let subject = Subject::Memory(alice.memory);
-    let request = ConsentRequest { subject, purpose: Purpose::EncryptedBackup, expires_at_ms: None };
-    let grant = consent::give(&alice.graph, &giver(&alice), &request, &policy(), now).expect("consent");
+    let request =
+        ConsentRequest { subject, purpose: Purpose::EncryptedBackup, expires_at_ms: None };
+    let grant =
+        consent::give(&alice.graph, &giver(&alice), &request, &policy(), now).expect("consent");
     let outbox = Outbox::new(&alice.graph, config(&enclave, pinned(&enclave))).expect("outbox");
     let item = outbox.enqueue(subject, Purpose::EncryptedBackup, now).expect("queued");
     assert_eq!(drain(&outbox).uploaded, 1);
@@ -217,11 +219,21 @@ fn another_owner_cannot_erase_or_withdraw_what_is_not_theirs() {
     // Mallory revokes a grant of her own and names Alice's upload in the erasure request.
     let mallory = phone();
     let m_subject = Subject::Memory(mallory.memory);
-    let m_request = ConsentRequest { subject: m_subject, purpose: Purpose::EncryptedBackup, expires_at_ms: None };
+    let m_request = ConsentRequest {
+        subject: m_subject,
+        purpose: Purpose::EncryptedBackup,
+        expires_at_ms: None,
+    };
     consent::give(&mallory.graph, &giver(&mallory), &m_request, &policy(), now).expect("consent");
-    let revocation =
-        consent::revoke(&mallory.graph, &giver(&mallory), m_subject, Purpose::EncryptedBackup, &policy(), now + 1)
-            .expect("revoke");
+    let revocation = consent::revoke(
+        &mallory.graph,
+        &giver(&mallory),
+        m_subject,
+        Purpose::EncryptedBackup,
+        &policy(),
+        now + 1,
+    )
+    .expect("revoke");
     let http = reqwest::blocking::Client::new();
     let erase = |revocation: &serde_json::Value| {
         let body = serde_json::json!({ "revocation": revocation, "upload_ids": [item.upload_id] });
@@ -230,7 +242,10 @@ fn another_owner_cannot_erase_or_withdraw_what_is_not_theirs() {
     let answer = erase(&revocation.document);
     assert!(answer.status().is_success());
     let receipt: serde_json::Value = answer.json().expect("receipt");
-    assert!(!receipt["upload_ids"].to_string().contains(&item.upload_id), "Alice's upload listed in Mallory's erasure");
+    assert!(
+        !receipt["upload_ids"].to_string().contains(&item.upload_id),
+        "Alice's upload listed in Mallory's erasure"
+    );
     assert_eq!(enclave.objects("uploads").len(), 1, "Alice's object must stay");
     assert_eq!(enclave.server().enclave.state.derived_count(&item.upload_id).expect("derived"), 1);
 
@@ -245,11 +260,22 @@ fn another_owner_cannot_erase_or_withdraw_what_is_not_theirs() {
     let keys = FileKeyStore::new(dir.path().join("keys"));
     let scratch = MemoryGraph::open(&dir.path().join("data"), &keys).expect("graph");
     let m = scratch.add_text_memory("x", "y", None).expect("memory").memory.id;
-    let r = ConsentRequest { subject: Subject::Memory(m), purpose: Purpose::EncryptedBackup, expires_at_ms: None };
+    let r = ConsentRequest {
+        subject: Subject::Memory(m),
+        purpose: Purpose::EncryptedBackup,
+        expires_at_ms: None,
+    };
     consent::give(&scratch, &forged, &r, &policy(), now).expect("grant");
-    let mut fake = consent::revoke(&scratch, &forged, Subject::Memory(m), Purpose::EncryptedBackup, &policy(), now + 2)
-        .expect("revocation")
-        .document;
+    let mut fake = consent::revoke(
+        &scratch,
+        &forged,
+        Subject::Memory(m),
+        Purpose::EncryptedBackup,
+        &policy(),
+        now + 2,
+    )
+    .expect("revocation")
+    .document;
     fake["revokes"] = grant.receipt_id.clone().into();
     mallory.owner.signing().sign_document(&mut fake).expect("re-sign");
     assert_eq!(erase(&fake).status().as_u16(), 403);

@@ -288,8 +288,8 @@ pub fn revoke(
 ) -> Result<ConsentReceipt, ConsentError> {
     check_signer(giver)?;
     // A grant that ran out can still be withdrawn: what was sent under it must be erased.
-    let grant =
-        store::unrevoked_grant(graph, subject, purpose)?.ok_or(ConsentError::NotGranted { purpose })?;
+    let grant = store::unrevoked_grant(graph, subject, purpose)?
+        .ok_or(ConsentError::NotGranted { purpose })?;
     let receipt = receipt::sign(
         receipt::Draft {
             receipt_id: new_receipt_id()?,
