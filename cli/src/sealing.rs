@@ -90,16 +90,14 @@ pub fn run(command: &Command, name: &str, out: &Output) -> Result<Option<()>, Cl
                 "recipients": recipients.len(),
                 "plaintext_bytes": summary.plaintext_bytes,
                 "sealed_bytes": summary.sealed_bytes,
-                "sealed_sha256": hex(&summary.sealed_sha256),
             });
             if output.is_some() || out.is_json() {
                 out.emit(name, &data, |_| {
                     format!(
-                        "Sealed {} bytes for {} recipient(s): {} bytes, sha256 {}",
+                        "Sealed {} bytes for {} recipient(s): {} bytes",
                         summary.plaintext_bytes,
                         recipients.len(),
-                        summary.sealed_bytes,
-                        hex(&summary.sealed_sha256)
+                        summary.sealed_bytes
                     )
                 });
             }

@@ -93,7 +93,7 @@ impl Pass<'_, '_> {
         let scratch = dir.join(format!("{name}.partial"));
         let file = std::fs::File::create(&scratch)
             .map_err(|e| OutboxError::io("write sealed file", &e))?;
-        let sealer = seal::Sealer::new(&[key.recipient], std::io::BufWriter::new(file))?;
+        let sealer = seal::Sealer::with_digest(&[key.recipient], std::io::BufWriter::new(file))?;
         let sealer = match item.subject {
             Subject::Memory(id) => export::export_memory(self.graph(), id, sealer)?,
             Subject::Media(id) => export::export_media(self.graph(), id, sealer)?,
@@ -107,7 +107,9 @@ impl Pass<'_, '_> {
             .map_err(|e| OutboxError::io("write sealed file", &e))?;
         let sealed = Sealed {
             file: name.clone(),
-            sha256: hex(&summary.sealed_sha256),
+            sha256: hex(&summary
+                .sealed_sha256
+                .ok_or(OutboxError::Internal { what: "sealed digest" })?),
             bytes: summary.sealed_bytes,
             part_bytes: self.outbox.config.part_bytes.max(super::MIN_PART_BYTES),
             epoch: key.key.epoch,

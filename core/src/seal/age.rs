@@ -127,13 +127,13 @@ fn unwrap_file_key(header: &Header, identities: &[Identity]) -> Result<FileKey, 
     Err(SealError::NoMatch)
 }
 
-/// What sealing produced: sizes and the SHA-256 of the sealed bytes (what an upload manifest and
-/// a receipt name).
+/// What sealing produced: sizes, and the SHA-256 of the sealed bytes when it was asked for
+/// ([`Sealer::with_digest`]: what an upload manifest and a receipt name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SealSummary {
     pub plaintext_bytes: u64,
     pub sealed_bytes: u64,
-    pub sealed_sha256: [u8; 32],
+    pub sealed_sha256: Option<[u8; 32]>,
 }
 
 /// What opening produced: the plaintext's size and SHA-256.
@@ -148,14 +148,18 @@ pub struct OpenSummary {
 struct Hashing<W> {
     inner: W,
     bytes: u64,
-    hash: Sha256,
+    /// Only when a digest was asked for: SHA-256 costs more than the cipher on CPUs without
+    /// SHA extensions.
+    hash: Option<Sha256>,
 }
 
 impl<W: Write> Write for Hashing<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(data)?;
         self.bytes += n as u64;
-        self.hash.update(&data[..n]);
+        if let Some(hash) = &mut self.hash {
+            hash.update(&data[..n]);
+        }
         Ok(n)
     }
 
@@ -174,6 +178,15 @@ pub struct Sealer<W: Write> {
 impl<W: Write> Sealer<W> {
     /// Writes the header for `recipients` (at least one) and readies the payload.
     pub fn new(recipients: &[Recipient], out: W) -> Result<Self, SealError> {
+        Self::start(recipients, out, false)
+    }
+
+    /// As [`Sealer::new`], also computing the SHA-256 of the sealed bytes.
+    pub fn with_digest(recipients: &[Recipient], out: W) -> Result<Self, SealError> {
+        Self::start(recipients, out, true)
+    }
+
+    fn start(recipients: &[Recipient], out: W, digest: bool) -> Result<Self, SealError> {
         if recipients.is_empty() {
             return Err(SealError::NoRecipients);
         }
@@ -182,7 +195,7 @@ impl<W: Write> Sealer<W> {
             .iter()
             .map(|r| wrap_file_key(&file_key, r))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut out = Hashing { inner: out, bytes: 0, hash: Sha256::new() };
+        let mut out = Hashing { inner: out, bytes: 0, hash: digest.then(Sha256::new) };
         Header::write_to(
             &stanzas,
             |bytes| header_mac(&file_key, bytes).finalize().into_bytes().into(),
@@ -200,7 +213,7 @@ impl<W: Write> Sealer<W> {
         let summary = SealSummary {
             plaintext_bytes: self.plaintext_bytes,
             sealed_bytes: out.bytes,
-            sealed_sha256: out.hash.finalize().into(),
+            sealed_sha256: out.hash.map(|h| h.finalize().into()),
         };
         Ok((out.inner, summary))
     }

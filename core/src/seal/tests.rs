@@ -182,3 +182,16 @@ fn mutated_files_never_panic_the_parser() {
         crate::seal::fuzz_open(&file, std::slice::from_ref(&id));
     }
 }
+
+#[test]
+fn the_sealed_digest_is_computed_only_when_asked_for() {
+    use sha2::Digest;
+    let id = Identity::generate().expect("identity");
+    let (_, plain) = seal(&[id.recipient()], &b"no digest"[..], Vec::new()).expect("seal");
+    assert_eq!(plain.sealed_sha256, None);
+    let mut sealer = Sealer::with_digest(&[id.recipient()], Vec::new()).expect("sealer");
+    std::io::Write::write_all(&mut sealer, b"with digest").expect("write");
+    let (file, summary) = sealer.finish().expect("finish");
+    let want: [u8; 32] = sha2::Sha256::digest(&file).into();
+    assert_eq!(summary.sealed_sha256, Some(want));
+}
