@@ -31,21 +31,6 @@ fn heirloom(dir: &Path, args: &[&str]) -> Value {
     doc["data"].clone()
 }
 
-fn wav(path: &Path, seconds: u32, pitch: f32) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("wav");
-    for i in 0..16_000 * seconds {
-        let s = (i as f32 * pitch * std::f32::consts::TAU / 16_000.0).sin();
-        w.write_sample((s * 6_000.0) as i16).expect("sample");
-    }
-    w.finalize().expect("wav done");
-}
-
 #[test]
 fn killed_at_any_point_the_outbox_finishes_right() {
     let weed = Seaweed::start();
@@ -56,7 +41,7 @@ fn killed_at_any_point_the_outbox_finishes_right() {
     let mut memories = Vec::new();
     for n in 0..3 {
         let path = dir.path().join(format!("m{n}.wav"));
-        wav(&path, 10, 300.0 + n as f32 * 50.0);
+        heirloom_tests::tone_wav(&path, 10, 300.0 + n as f32 * 50.0);
         let path = path.to_string_lossy().into_owned();
         let id = heirloom(dir.path(), &["import", &path, "--title", "a memory", "--no-transcribe"])
             ["memory"]["id"]

@@ -4,6 +4,22 @@
 pub mod faults;
 pub mod seaweed;
 
+/// Writes a mono 16 kHz tone of `seconds` at `pitch` Hz as a 16-bit WAV (a stand-in recording).
+pub fn tone_wav(path: &std::path::Path, seconds: u32, pitch: f32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("wav");
+    for i in 0..16_000 * seconds {
+        let s = (i as f32 * pitch * std::f32::consts::TAU / 16_000.0).sin();
+        w.write_sample((s * 6_000.0) as i16).expect("sample");
+    }
+    w.finalize().expect("wav done");
+}
+
 use heirloom_enclave::objects::StoreConfig;
 use heirloom_enclave::{EnclaveConfig, Server};
 use std::time::Duration;

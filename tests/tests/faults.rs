@@ -20,21 +20,6 @@ use std::time::{Duration, Instant};
 
 const FAULTS_WANTED: u64 = 1_000;
 
-fn wav(path: &std::path::Path, seconds: u32, pitch: f32) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("wav");
-    for i in 0..16_000 * seconds {
-        let s = (i as f32 * pitch * std::f32::consts::TAU / 16_000.0).sin();
-        w.write_sample((s * 6_000.0) as i16).expect("sample");
-    }
-    w.finalize().expect("wav done");
-}
-
 #[test]
 fn a_thousand_faults_lose_nothing_and_duplicate_nothing() {
     let weed = Seaweed::start();
@@ -112,7 +97,7 @@ fn a_thousand_faults_lose_nothing_and_duplicate_nothing() {
         for _ in 0..25 {
             let n = memories.len();
             let path = dir.path().join(format!("m{n}.wav"));
-            wav(&path, 1, 200.0 + n as f32 * 7.0);
+            heirloom_tests::tone_wav(&path, 1, 200.0 + n as f32 * 7.0);
             let (memory, _) = graph.import_audio(&path, &format!("memory {n}")).expect("import");
             give_and_queue(Subject::Memory(memory.id));
             memories.push(memory.id);

@@ -288,7 +288,7 @@ pub fn revoke(
 ) -> Result<ConsentReceipt, ConsentError> {
     check_signer(giver)?;
     // A grant that ran out can still be withdrawn: what was sent under it must be erased.
-    let grant = store::unrevoked_grant(graph, subject, purpose)?
+    let grant = store::newest_grant(graph, subject, purpose, None)?
         .ok_or(ConsentError::NotGranted { purpose })?;
     let receipt = receipt::sign(
         receipt::Draft {
@@ -321,7 +321,7 @@ pub fn live_grant(
     purpose: Purpose,
     now_ms: i64,
 ) -> Result<Option<ConsentReceipt>, ConsentError> {
-    store::live_grant(graph, subject, purpose, now_ms)
+    store::newest_grant(graph, subject, purpose, Some(now_ms))
 }
 
 /// Every receipt, oldest first; only those about `subject` when given.

@@ -73,21 +73,21 @@ fn load(
     Ok(receipt)
 }
 
-pub(super) fn live_grant(
+/// The newest grant no revocation names; with `live_at_ms`, only one that has not run out then.
+pub(super) fn newest_grant(
     graph: &MemoryGraph,
     subject: Subject,
     purpose: Purpose,
-    now_ms: i64,
+    live_at_ms: Option<i64>,
 ) -> Result<Option<ConsentReceipt>, ConsentError> {
-    // The newest grant that no revocation names and that has not run out.
     let row: Option<(String, String, i64)> = graph.database().read(|tx| {
         tx.query_row(
             "SELECT g.document, g.subject_kind, g.subject_id FROM consent_record g \
              WHERE g.kind = 'grant' AND g.subject_kind = ?1 AND g.subject_id = ?2 AND g.purpose = ?3 \
-               AND (g.expires_at_ms IS NULL OR g.expires_at_ms > ?4) \
+               AND (?4 IS NULL OR g.expires_at_ms IS NULL OR g.expires_at_ms > ?4) \
                AND NOT EXISTS (SELECT 1 FROM consent_record r WHERE r.revokes = g.receipt_id) \
              ORDER BY g.seq DESC LIMIT 1",
-            params![subject.kind(), subject.id(), purpose.as_str(), now_ms],
+            params![subject.kind(), subject.id(), purpose.as_str(), live_at_ms],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()
@@ -130,27 +130,6 @@ pub(super) fn by_id(
         tx.query_row(
             "SELECT document, subject_kind, subject_id FROM consent_record WHERE receipt_id = ?1",
             [receipt_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()
-        .map_err(ConsentError::from)
-    })?;
-    row.map(|(doc, kind, id)| load(&doc, &kind, id)).transpose()
-}
-
-/// The newest grant no revocation names, expired or not.
-pub(super) fn unrevoked_grant(
-    graph: &MemoryGraph,
-    subject: Subject,
-    purpose: Purpose,
-) -> Result<Option<ConsentReceipt>, ConsentError> {
-    let row: Option<(String, String, i64)> = graph.database().read(|tx| {
-        tx.query_row(
-            "SELECT g.document, g.subject_kind, g.subject_id FROM consent_record g \
-             WHERE g.kind = 'grant' AND g.subject_kind = ?1 AND g.subject_id = ?2 AND g.purpose = ?3 \
-               AND NOT EXISTS (SELECT 1 FROM consent_record r WHERE r.revokes = g.receipt_id) \
-             ORDER BY g.seq DESC LIMIT 1",
-            params![subject.kind(), subject.id(), purpose.as_str()],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()
