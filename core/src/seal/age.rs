@@ -238,7 +238,7 @@ pub fn seal<R: Read, W: Write>(
     out: W,
 ) -> Result<(W, SealSummary), SealError> {
     let mut sealer = Sealer::new(recipients, out)?;
-    io::copy(&mut plaintext, &mut sealer)?;
+    sealer.plaintext_bytes += sealer.stream.read_from(&mut plaintext)?;
     sealer.finish()
 }
 
