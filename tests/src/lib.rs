@@ -35,6 +35,15 @@ pub struct LocalEnclave {
 impl LocalEnclave {
     /// Starts the enclave; phones are sent to `public_endpoint` (a proxy) when given.
     pub fn start(weed: &seaweed::Seaweed, public_endpoint: Option<String>) -> Self {
+        Self::start_with(weed, public_endpoint, Duration::from_secs(86_400))
+    }
+
+    /// As [`LocalEnclave::start`], with key epochs valid for `epoch_validity`.
+    pub fn start_with(
+        weed: &seaweed::Seaweed,
+        public_endpoint: Option<String>,
+        epoch_validity: Duration,
+    ) -> Self {
         let state = tempfile::tempdir().expect("tempdir");
         let config = EnclaveConfig {
             state_dir: state.path().to_path_buf(),
@@ -47,7 +56,7 @@ impl LocalEnclave {
                 access_key: seaweed::ACCESS_KEY.into(),
                 secret_key: seaweed::SECRET_KEY.into(),
             },
-            epoch_validity: Duration::from_secs(86_400),
+            epoch_validity,
             admin_token: None,
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -285,3 +285,85 @@ fn another_owner_cannot_erase_or_withdraw_what_is_not_theirs() {
     let rotate = http.post(format!("{}/v1/admin/rotate", enclave.url())).send().expect("rotate");
     assert_eq!(rotate.status().as_u16(), 404);
 }
+
+/// Stops the pass as soon as an item is sealed, so it waits on the phone sealed to the key of
+/// that moment.
+struct StopWhenSealed(CancelFlag);
+
+impl outbox::OutboxListener for StopWhenSealed {
+    fn on_state(&self, _item: i64, state: ItemState) {
+        if state == ItemState::Sealed {
+            self.0.cancel();
+        }
+    }
+}
+
+#[test]
+fn an_item_sealed_to_a_retired_key_is_sealed_again_to_the_current_one() {
+    let weed = Seaweed::start();
+    let enclave = LocalEnclave::start(&weed, None);
+    let p = phone();
+    let subject = Subject::Memory(p.memory);
+    let now = heirloom_core::clock::now_ms();
+    let request =
+        ConsentRequest { subject, purpose: Purpose::EncryptedBackup, expires_at_ms: None };
+    consent::give(&p.graph, &giver(&p), &request, &policy(), now).expect("consent");
+    let outbox = Outbox::new(&p.graph, config(&enclave, pinned(&enclave))).expect("outbox");
+    let item = outbox.enqueue(subject, Purpose::EncryptedBackup, now).expect("queued");
+    let stop = CancelFlag::new();
+    let pass = outbox.run_once(&StopWhenSealed(stop.clone()), &stop, now);
+    assert!(matches!(pass, Err(outbox::OutboxError::Cancelled)), "{pass:?}");
+    let waiting = &outbox.items().expect("items")[0];
+    assert_eq!(waiting.state, ItemState::Sealed);
+    let sealed_dir = p.graph.data_dir().join(outbox::OUTBOX_DIR);
+    let old_files: Vec<_> = std::fs::read_dir(&sealed_dir).expect("dir").flatten().collect();
+    assert_eq!(old_files.len(), 1);
+
+    // The enclave moves to epoch 2 and retires epoch 1 before the parts go up.
+    let server = &enclave.server().enclave;
+    enclave.block_on(async { server.rotate() }).expect("rotate");
+    assert!(server.state.retire_epoch(1).expect("retire"));
+
+    let report = drain(&outbox);
+    assert_eq!((report.uploaded, report.failed), (1, 0), "{report:?}");
+    let receipts = outbox.receipts().expect("receipts");
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0].upload.key_epoch, 2, "sealed again to the current key");
+    // A new upload id for the new sealed file, so nothing sent under the old one is reused.
+    assert_ne!(receipts[0].upload.upload_id, item.upload_id);
+    assert_eq!(enclave.objects("uploads"), vec![receipts[0].upload.object_key.clone()]);
+    assert!(!old_files[0].path().exists(), "the copy sealed to the retired key is deleted");
+    assert_eq!(std::fs::read_dir(&sealed_dir).expect("dir").count(), 0);
+}
+
+#[test]
+fn the_enclave_rotates_its_key_before_phones_could_meet_an_expired_one() {
+    let weed = Seaweed::start();
+    // Epochs valid for 4 s: the bundle rotates once the current one is in its last second.
+    let enclave = LocalEnclave::start_with(&weed, None, Duration::from_secs(4));
+    let bundle = || -> serde_json::Value {
+        reqwest::blocking::get(format!("{}/v1/key-bundle", enclave.url()))
+            .expect("bundle")
+            .json()
+            .expect("json")
+    };
+    let first = bundle();
+    assert_eq!(first["epoch"], 1, "{first}");
+    assert_eq!(bundle()["epoch"], 1, "no rotation while the epoch is fresh");
+    std::thread::sleep(Duration::from_millis(3_200));
+    let second = bundle();
+    assert_eq!(second["epoch"], 2, "{second}");
+    assert!(second["expires"].as_i64() > first["expires"].as_i64());
+    assert_ne!(second["recipient"], first["recipient"], "a new key, not a new date on the old one");
+
+    // A phone that fetches now seals to epoch 2, and the enclave opens it.
+    let p = phone();
+    let subject = Subject::Memory(p.memory);
+    let now = heirloom_core::clock::now_ms();
+    let request = ConsentRequest { subject, purpose: Purpose::Research, expires_at_ms: None };
+    consent::give(&p.graph, &giver(&p), &request, &policy(), now).expect("consent");
+    let outbox = Outbox::new(&p.graph, config(&enclave, pinned(&enclave))).expect("outbox");
+    outbox.enqueue(subject, Purpose::Research, now).expect("queued");
+    assert_eq!(drain(&outbox).uploaded, 1);
+    assert_eq!(outbox.receipts().expect("receipts")[0].upload.key_epoch, 2);
+}
