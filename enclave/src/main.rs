@@ -13,7 +13,36 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-// Debug is derived for clap; the secrets it holds are never printed.
+/// A credential from the command line or the environment: `Debug` never shows it.
+#[derive(Clone)]
+struct Secret(String);
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Secret {
+    fn take(mut self) -> String {
+        std::mem::take(&mut self.0)
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(name = "heirloom-enclave", version, about = "Heirloom's reference enclave receiver.")]
 struct Cli {
@@ -43,15 +72,15 @@ enum Command {
         #[arg(long, default_value = "us-east-1")]
         region: String,
         #[arg(long, env = "HEIRLOOM_S3_ACCESS_KEY", hide_env_values = true)]
-        access_key: String,
+        access_key: Secret,
         #[arg(long, env = "HEIRLOOM_S3_SECRET_KEY", hide_env_values = true)]
-        secret_key: String,
+        secret_key: Secret,
         /// Days a key epoch stays valid.
         #[arg(long, default_value_t = 30)]
         epoch_days: u64,
         /// Bearer token for /v1/admin/* (rotate, retire); unset: no admin endpoints.
         #[arg(long, env = "HEIRLOOM_ENCLAVE_ADMIN_TOKEN", hide_env_values = true)]
-        admin_token: Option<String>,
+        admin_token: Option<Secret>,
     },
     /// Print the Ed25519 public key that signs bundles and receipts (what apps pin).
     SigningKey {
@@ -93,11 +122,11 @@ fn main() {
                     public_endpoint: s3_public_endpoint,
                     bucket,
                     region,
-                    access_key,
-                    secret_key,
+                    access_key: access_key.take(),
+                    secret_key: secret_key.take(),
                 },
                 epoch_validity: Duration::from_secs(epoch_days * 86_400),
-                admin_token,
+                admin_token: admin_token.map(Secret::take),
             };
             serve(config)
         }
@@ -138,4 +167,37 @@ fn serve(config: EnclaveConfig) -> i32 {
         server.stop().await;
         0
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_credentials() {
+        let cli = Cli::try_parse_from([
+            "heirloom-enclave",
+            "serve",
+            "--state-dir",
+            "/tmp/x",
+            "--s3-endpoint",
+            "http://127.0.0.1:1",
+            "--bucket",
+            "b",
+            "--access-key",
+            "ACCESS-abc123",
+            "--secret-key",
+            "SECRET-def456",
+            "--admin-token",
+            "TOKEN-ghi789",
+        ])
+        .expect("parses");
+        let shown = format!("{cli:?}");
+        for secret in ["ACCESS-abc123", "SECRET-def456", "TOKEN-ghi789"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("[redacted]"));
+        let Command::Serve { secret_key, .. } = cli.command else { panic!("serve") };
+        assert_eq!(secret_key.take(), "SECRET-def456");
+    }
 }
