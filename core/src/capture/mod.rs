@@ -23,7 +23,7 @@ mod writer;
 pub use import::import_wav;
 pub use reader::{
     read_format, read_recording, recording_duration_ms, recover_interrupted, RecordedAudio,
-    RecoveredRecording, RecoveryReport,
+    RecoveredRecording, RecoveryReport, WavReader,
 };
 pub use resample::{to_speech_rate, SPEECH_RATE};
 pub use stream::SpeechStream;

@@ -61,6 +61,8 @@ struct Scan {
 enum Mode {
     /// Read everything, keep the samples, fail on anything wrong.
     Strict,
+    /// As `Strict`, counting the samples without keeping them.
+    Verify,
     /// Recovery: count samples only, stop at a torn or unauthentic last chunk.
     Recover,
 }
@@ -134,7 +136,7 @@ fn scan(
         out.valid_end += 4 + len as u64;
         if last {
             out.complete = true;
-            if mode == Mode::Strict && out.valid_end != size {
+            if mode != Mode::Recover && out.valid_end != size {
                 return Err(CaptureError::NotARecording { reason: "data after the closing chunk" });
             }
             break;
@@ -172,6 +174,155 @@ pub(crate) fn check_name(path: &Path, header: &Header) -> Result<(), CaptureErro
         Ok(())
     } else {
         Err(CaptureError::NotARecording { reason: "file name does not match its header" })
+    }
+}
+
+/// Bytes of the canonical 16-bit PCM WAV header.
+const WAV_HEADER_LEN: usize = 44;
+
+/// A finished recording as a 16-bit PCM WAV file, read in constant memory: a first pass
+/// authenticates every chunk and counts the samples (so the length is known before any byte is
+/// handed out, as a tar entry needs), the second decrypts chunk by chunk as it is read. If the
+/// file changes between the passes, reading fails rather than yield a different length.
+pub struct WavReader {
+    file: BufReader<File>,
+    cipher: ChunkCipher,
+    next_chunk: u64,
+    /// Bytes ready to hand out (the WAV header first, then each chunk's PCM), from `pos`.
+    pending: Vec<u8>,
+    pos: usize,
+    finished: bool,
+    len: u64,
+    given: u64,
+}
+
+impl std::fmt::Debug for WavReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WavReader").field("len", &self.len).finish_non_exhaustive()
+    }
+}
+
+impl WavReader {
+    /// Verifies the recording at `path` and readies it for reading as a WAV file.
+    pub fn open(path: &Path, audio_key: &SecretKey) -> Result<WavReader, CaptureError> {
+        let s = scan(path, audio_key, u64::MAX, Mode::Verify)?;
+        check_name(path, &s.header)?;
+        if !s.complete {
+            return Err(CaptureError::Truncated { chunks: s.chunks });
+        }
+        let channels = s.header.channels.max(1);
+        let rate = s.header.sample_rate;
+        let data_len = s.sample_count * 2;
+        let per_second = u64::from(rate) * u64::from(channels) * 2;
+        let riff_len = u32::try_from(data_len + 36).map_err(|_| CaptureError::TooLong {
+            max_seconds: u64::from(u32::MAX) / per_second.max(1),
+        })?;
+        let mut head = Vec::with_capacity(WAV_HEADER_LEN);
+        head.extend_from_slice(b"RIFF");
+        head.extend_from_slice(&riff_len.to_le_bytes());
+        head.extend_from_slice(b"WAVEfmt ");
+        head.extend_from_slice(&16u32.to_le_bytes());
+        head.extend_from_slice(&1u16.to_le_bytes()); // PCM
+        head.extend_from_slice(&channels.to_le_bytes());
+        head.extend_from_slice(&rate.to_le_bytes());
+        head.extend_from_slice(&(rate.saturating_mul(u32::from(channels) * 2)).to_le_bytes());
+        head.extend_from_slice(&(channels * 2).to_le_bytes());
+        head.extend_from_slice(&16u16.to_le_bytes());
+        head.extend_from_slice(b"data");
+        head.extend_from_slice(&((data_len) as u32).to_le_bytes());
+        let mut file =
+            BufReader::new(File::open(path).map_err(CaptureError::io("open the recording"))?);
+        let mut skip = [0u8; HEADER_LEN];
+        let got =
+            read_up_to(&mut file, &mut skip).map_err(CaptureError::io("read the recording"))?;
+        let header = Header::parse(&skip[..got])?;
+        if header.file_id != s.header.file_id {
+            return Err(CaptureError::NotARecording { reason: "the recording changed while read" });
+        }
+        Ok(WavReader {
+            cipher: ChunkCipher::new(audio_key, &header),
+            file,
+            next_chunk: 0,
+            pending: head,
+            pos: 0,
+            finished: false,
+            len: WAV_HEADER_LEN as u64 + data_len,
+            given: 0,
+        })
+    }
+
+    /// Length of the whole WAV file in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the WAV file is empty (it never is: the header alone is 44 bytes).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn refill(&mut self) -> Result<bool, CaptureError> {
+        if self.finished {
+            return Ok(false);
+        }
+        let mut len_bytes = [0u8; 4];
+        if read_up_to(&mut self.file, &mut len_bytes)
+            .map_err(CaptureError::io("read the recording"))?
+            < 4
+        {
+            return Err(CaptureError::Truncated { chunks: self.next_chunk });
+        }
+        let len = u32::from_le_bytes(len_bytes) as usize;
+        if !(TAG_LEN..=MAX_CHUNK_PLAINTEXT + TAG_LEN).contains(&len) {
+            return Err(CaptureError::NotARecording { reason: "bad chunk length" });
+        }
+        let mut sealed = vec![0u8; len];
+        if read_up_to(&mut self.file, &mut sealed)
+            .map_err(CaptureError::io("read the recording"))?
+            < len
+        {
+            return Err(CaptureError::Truncated { chunks: self.next_chunk });
+        }
+        let (plain, last) = self.cipher.open(self.next_chunk, &sealed)?;
+        self.next_chunk += 1;
+        self.finished = last;
+        self.pending.clear();
+        self.pending.extend_from_slice(&plain);
+        self.pos = 0;
+        Ok(true)
+    }
+}
+
+impl Read for WavReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let changed = || {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                CaptureError::NotARecording { reason: "the recording changed while read" },
+            )
+        };
+        while self.pos == self.pending.len() {
+            match self.refill() {
+                Ok(true) => {}
+                Ok(false) if self.given == self.len => return Ok(0),
+                Ok(false) => return Err(changed()),
+                Err(e) => {
+                    let kind = match e {
+                        CaptureError::Io { kind, .. } => kind,
+                        _ => std::io::ErrorKind::InvalidData,
+                    };
+                    return Err(std::io::Error::new(kind, e));
+                }
+            }
+        }
+        let n = out.len().min(self.pending.len() - self.pos);
+        if self.given + n as u64 > self.len {
+            return Err(changed());
+        }
+        out[..n].copy_from_slice(&self.pending[self.pos..self.pos + n]);
+        self.pos += n;
+        self.given += n as u64;
+        Ok(n)
     }
 }
 

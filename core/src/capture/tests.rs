@@ -511,3 +511,60 @@ fn streaming_refuses_damaged_recordings() {
     std::fs::write(&path, &extra).expect("write");
     assert!(matches!(stream_all(&path), Err(CaptureError::NotARecording { .. })));
 }
+
+fn wav_bytes(path: &Path, key: &SecretKey) -> Result<Vec<u8>, CaptureError> {
+    let mut reader = WavReader::open(path, key)?;
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut reader, &mut out)
+        .map_err(|e| CaptureError::Io { op: "read wav", kind: e.kind() })?;
+    assert_eq!(out.len() as u64, reader.len());
+    Ok(out)
+}
+
+#[test]
+fn recordings_stream_out_as_wav_files_hound_reads_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rate, channels) in [(RATE, 1u16), (44_100, 2)] {
+        let mut w = RecordingWriter::create(dir.path(), &key(), rate, channels).expect("create");
+        let a = tone(rate as usize * 3 + 77, channels);
+        w.push_i16(&a).expect("push");
+        let path = w.finish().expect("finish");
+        let wav = wav_bytes(&path, &key()).expect("wav");
+        assert_eq!(wav.len(), 44 + a.len() * 2);
+        let reader = hound::WavReader::new(std::io::Cursor::new(&wav)).expect("hound reads it");
+        let spec = reader.spec();
+        assert_eq!((spec.sample_rate, spec.channels, spec.bits_per_sample), (rate, channels, 16));
+        let back: Vec<i16> = reader.into_samples::<i16>().map(|s| s.expect("sample")).collect();
+        assert_eq!(back, a);
+    }
+}
+
+#[test]
+fn a_damaged_recording_never_streams_out_as_a_wav() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut w = RecordingWriter::create(dir.path(), &key(), RATE, 1).expect("create");
+    w.push_i16(&tone(RATE as usize * 3, 1)).expect("push");
+    let path = w.finish().expect("finish");
+    let good = std::fs::read(&path).expect("read");
+    // Wrong key, a flipped byte, a dropped closing chunk: refused before any byte is handed out.
+    assert!(matches!(
+        WavReader::open(&path, &SecretKey::from_bytes([8; 32])),
+        Err(CaptureError::Tampered { index: 0 })
+    ));
+    let mut flipped = good.clone();
+    flipped[32 + 4 + 32_016 + 4 + 100] ^= 1;
+    std::fs::write(&path, &flipped).expect("write");
+    assert!(matches!(WavReader::open(&path, &key()), Err(CaptureError::Tampered { index: 1 })));
+    std::fs::write(&path, &good[..good.len() - 20]).expect("write");
+    assert!(matches!(WavReader::open(&path, &key()), Err(CaptureError::Truncated { .. })));
+
+    // Damaged after it was verified (between the two passes): reading fails, never yields a
+    // different length or unauthenticated audio.
+    std::fs::write(&path, &good).expect("write");
+    let mut reader = WavReader::open(&path, &key()).expect("open");
+    std::fs::write(&path, &flipped).expect("write");
+    let mut out = Vec::new();
+    let err = std::io::Read::read_to_end(&mut reader, &mut out).expect_err("tampered");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+    assert!(out.len() < 44 + 32_016, "only the header and chunk 0 came out");
+}

@@ -110,6 +110,14 @@ impl MemoryGraph {
         Ok(capture::read_recording(&path, &self.audio_key(), max_seconds)?)
     }
 
+    /// A recording as a 16-bit WAV file, verified and then streamed in constant memory.
+    pub fn recording_wav(&self, recording: &Recording) -> Result<capture::WavReader, GraphError> {
+        let path = self
+            .data_file(&recording.audio_path)
+            .ok_or_else(|| GraphError::invalid("recording path is not a file reference"))?;
+        Ok(capture::WavReader::open(&path, &self.audio_key())?)
+    }
+
     /// Transcribes a recording with `model` and stores the transcript as its segments,
     /// replacing an earlier machine transcript but keeping the owner's corrections. Unless
     /// `options.vocabulary` is given, the names of people and places in the graph (most

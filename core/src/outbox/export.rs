@@ -1,7 +1,7 @@
 //! What an upload holds, as a tar archive. A memory: `memory.json` (title, time, transcript
 //! segments with timestamps, mentions and the people, places and times they name) and each of its
-//! recordings as a 16-bit WAV. A photo or video: `media.json` and the file itself, streamed from
-//! disk in constant memory. This is the plaintext that gets sealed; it never touches the disk
+//! recordings as a 16-bit WAV, streamed from its encrypted file chunk by chunk. A photo or video: `media.json` and the file itself, streamed from
+//! disk. Both in constant memory. This is the plaintext that gets sealed; it never touches the disk
 //! unsealed.
 
 use super::OutboxError;
@@ -11,8 +11,6 @@ use std::io::Write;
 
 /// Format tag inside `memory.json`.
 pub const EXPORT_FORMAT: &str = "heirloom-memory-export/1";
-/// Longest recording exported (hours of speech fit; the audio is held while it is written).
-const MAX_RECORDING_SECONDS: u32 = 4 * 3600;
 
 fn append(
     archive: &mut tar::Builder<impl Write>,
@@ -44,25 +42,15 @@ pub fn export_memory<W: Write>(
         serde_json::to_vec_pretty(&doc).map_err(|_| OutboxError::Internal { what: "export" })?;
     append(&mut archive, "memory.json", &json)?;
     for (i, recording) in detail.recordings.iter().enumerate() {
-        let audio = graph.recording_audio(recording, MAX_RECORDING_SECONDS)?;
-        let spec = hound::WavSpec {
-            channels: audio.channels,
-            sample_rate: audio.sample_rate,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut wav = std::io::Cursor::new(Vec::with_capacity(audio.samples.len() * 2 + 44));
-        {
-            let mut writer = hound::WavWriter::new(&mut wav, spec)
-                .map_err(|_| OutboxError::Internal { what: "export audio" })?;
-            for s in &audio.samples {
-                writer
-                    .write_sample(*s)
-                    .map_err(|_| OutboxError::Internal { what: "export audio" })?;
-            }
-            writer.finalize().map_err(|_| OutboxError::Internal { what: "export audio" })?;
-        }
-        append(&mut archive, &format!("recording-{}.wav", i + 1), wav.get_ref())?;
+        let wav = graph.recording_wav(recording)?;
+        let mut header = tar::Header::new_ustar();
+        header.set_size(wav.len());
+        header.set_mode(0o600);
+        header.set_mtime(0);
+        header.set_cksum();
+        archive
+            .append_data(&mut header, format!("recording-{}.wav", i + 1), wav)
+            .map_err(|e| OutboxError::io("write export", &e))?;
     }
     archive.into_inner().map_err(|e| OutboxError::io("finish export", &e))
 }
