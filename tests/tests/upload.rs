@@ -308,7 +308,10 @@ fn an_item_sealed_to_a_retired_key_is_sealed_again_to_the_current_one() {
     let request =
         ConsentRequest { subject, purpose: Purpose::EncryptedBackup, expires_at_ms: None };
     consent::give(&p.graph, &giver(&p), &request, &policy(), now).expect("consent");
-    let outbox = Outbox::new(&p.graph, config(&enclave, pinned(&enclave))).expect("outbox");
+    // Android's trust setup (Mozilla's roots compiled in) builds and works like the platform's.
+    let mut android = config(&enclave, pinned(&enclave));
+    android.tls_roots = outbox::TlsRoots::Bundled;
+    let outbox = Outbox::new(&p.graph, android).expect("outbox");
     let item = outbox.enqueue(subject, Purpose::EncryptedBackup, now).expect("queued");
     let stop = CancelFlag::new();
     let pass = outbox.run_once(&StopWhenSealed(stop.clone()), &stop, now);

@@ -61,11 +61,22 @@ impl<R: Read> Read for Counting<R> {
 }
 
 impl Client {
-    pub(crate) fn new(base: &str, timeout: Duration) -> Result<Self, OutboxError> {
-        let http = reqwest::blocking::Client::builder()
+    pub(crate) fn new(
+        base: &str,
+        timeout: Duration,
+        roots: super::TlsRoots,
+    ) -> Result<Self, OutboxError> {
+        let mut builder = reqwest::blocking::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .timeout(timeout)
-            .pool_max_idle_per_host(2)
+            .pool_max_idle_per_host(2);
+        if roots == super::TlsRoots::Bundled {
+            let certs = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                .iter()
+                .filter_map(|der| reqwest::Certificate::from_der(der).ok());
+            builder = builder.tls_certs_only(certs);
+        }
+        let http = builder
             .build()
             .map_err(|_| OutboxError::Internal { what: "HTTP client" })?;
         Ok(Self { http, base: base.trim_end_matches('/').to_owned() })

@@ -164,6 +164,30 @@ pub struct OutboxConfig {
     /// First retry delay; doubles per attempt up to `backoff_cap`, with jitter.
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
+    /// Which certificate authorities HTTPS trusts.
+    pub tls_roots: TlsRoots,
+}
+
+/// Where the outbox's HTTPS trust comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsRoots {
+    /// The operating system's verifier and trust store (`rustls-platform-verifier`): the
+    /// default on iOS, macOS, Windows and Linux.
+    Platform,
+    /// Mozilla's root set compiled into the library (`webpki-root-certs`). The default on
+    /// Android, where the platform verifier needs a JNI initialisation with an Android
+    /// `Context` and its own Kotlin classes before first use; bundled roots need neither.
+    Bundled,
+}
+
+impl Default for TlsRoots {
+    fn default() -> Self {
+        if cfg!(target_os = "android") {
+            TlsRoots::Bundled
+        } else {
+            TlsRoots::Platform
+        }
+    }
 }
 
 impl OutboxConfig {
@@ -176,6 +200,7 @@ impl OutboxConfig {
             request_timeout: Duration::from_secs(60),
             backoff_base: Duration::from_secs(1),
             backoff_cap: Duration::from_secs(300),
+            tls_roots: TlsRoots::default(),
         }
     }
 }
@@ -222,7 +247,8 @@ fn outbox_dir(graph: &MemoryGraph) -> PathBuf {
 
 impl<'g> Outbox<'g> {
     pub fn new(graph: &'g MemoryGraph, config: OutboxConfig) -> Result<Self, OutboxError> {
-        let client = client::Client::new(&config.enclave_url, config.request_timeout)?;
+        let client =
+            client::Client::new(&config.enclave_url, config.request_timeout, config.tls_roots)?;
         Ok(Self { graph, config, client })
     }
 
