@@ -6,7 +6,7 @@ use crate::sharing_types::{EnclaveConfig, OutboxEntry, OutboxRun, UploadProof};
 use crate::speech::CancelHandle;
 use crate::ApiError;
 use heirloom_core::consent::{Purpose, Subject};
-use heirloom_core::outbox::{self, ItemState, OutboxConfig, OutboxListener};
+use heirloom_core::outbox::{self, ErasureStatus, ItemState, OutboxConfig, OutboxListener};
 use heirloom_core::seal::VerifyingKey;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -102,6 +102,17 @@ impl Outbox {
                 )
             })
             .map(Into::into)
+    }
+
+    /// Every erasure request, newest first: pending (and when it is next tried), done, or
+    /// refused by the enclave (`Failed`, see `retry_erasure`).
+    pub fn erasures(&self) -> Result<Vec<ErasureStatus>, ApiError> {
+        self.session.with(outbox::erasures)
+    }
+
+    /// Sends a refused erasure request again on the next run; false if it was not refused.
+    pub fn retry_erasure(&self, id: i64) -> Result<bool, ApiError> {
+        self.session.with(|g| outbox::retry_erasure(g, id, heirloom_core::clock::now_ms()))
     }
 
     /// Every upload receipt held, with its erasure receipt when there is one.

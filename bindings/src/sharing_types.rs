@@ -1,7 +1,9 @@
 //! Records and enums for identity, consent and the outbox as the apps see them.
 
 use heirloom_core::consent::{ConsentReceipt, GivenBy, Policy, Purpose, ReceiptKind, Subject};
-use heirloom_core::outbox::{HeldReceipt, ItemState, OutboxItem, RunReport};
+use heirloom_core::outbox::{
+    ErasureState, ErasureStatus, HeldReceipt, ItemState, OutboxItem, RunReport,
+};
 
 #[uniffi::remote(Enum)]
 pub enum Purpose {
@@ -173,6 +175,27 @@ impl From<RunReport> for OutboxRun {
             next_due_ms: r.next_due_ms,
         }
     }
+}
+
+#[uniffi::remote(Enum)]
+pub enum ErasureState {
+    Pending,
+    Done,
+    Failed,
+}
+
+/// An erasure request queued by a revocation, and where it stands.
+#[uniffi::remote(Record)]
+pub struct ErasureStatus {
+    pub id: i64,
+    pub consent_receipt_id: String,
+    pub revocation_receipt_id: String,
+    pub state: ErasureState,
+    pub attempts: u32,
+    pub next_attempt_at_ms: i64,
+    pub last_error: Option<String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
 }
 
 /// What left the device, when, under which consent — and proof it was erased.

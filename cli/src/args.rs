@@ -461,8 +461,12 @@ pub enum OutboxCommand {
         #[arg(long)]
         part_kib: Option<u64>,
     },
-    /// Every item and where it is.
+    /// Every item and erasure request, and where it is.
     Status,
+    /// Send a refused (failed) erasure request again on the next run.
+    RetryErasure {
+        id: i64,
+    },
     /// Hold every upload (e.g. on a metered network) until `resume`.
     Pause,
     Resume,
@@ -529,6 +533,7 @@ impl Command {
             Command::Outbox(OutboxCommand::Add { .. }) => "outbox add",
             Command::Outbox(OutboxCommand::Run { .. }) => "outbox run",
             Command::Outbox(OutboxCommand::Status) => "outbox status",
+            Command::Outbox(OutboxCommand::RetryErasure { .. }) => "outbox retry-erasure",
             Command::Outbox(OutboxCommand::Pause) => "outbox pause",
             Command::Outbox(OutboxCommand::Resume) => "outbox resume",
             Command::Receipts { .. } => "receipts",

@@ -275,8 +275,10 @@ pub fn run(
             }
             OutboxCommand::Status => {
                 let items = outbox::items(graph)?;
+                let erasures = outbox::erasures(graph)?;
                 let paused = outbox::is_paused(graph)?;
-                let data = serde_json::json!({ "paused": paused, "items": items });
+                let data =
+                    serde_json::json!({ "paused": paused, "items": items, "erasures": erasures });
                 out.emit(name, &data, |_| {
                     let mut lines = vec![if paused {
                         "outbox: paused".to_owned()
@@ -298,7 +300,42 @@ pub fn run(
                                 .unwrap_or_default()
                         ));
                     }
+                    for e in &erasures {
+                        let state = match e.state {
+                            outbox::ErasureState::Pending if e.attempts > 0 => format!(
+                                "pending, next try {}",
+                                heirloom_core::clock::rfc3339(e.next_attempt_at_ms)
+                            ),
+                            outbox::ErasureState::Pending => "pending".to_owned(),
+                            outbox::ErasureState::Done => "done".to_owned(),
+                            outbox::ErasureState::Failed => {
+                                format!("refused (run `outbox retry-erasure {}`)", e.id)
+                            }
+                        };
+                        lines.push(format!(
+                            "  erasure {} of consent {} asked {}: {}{}",
+                            e.id,
+                            e.consent_receipt_id,
+                            heirloom_core::clock::rfc3339(e.created_at_ms),
+                            state,
+                            e.last_error
+                                .as_deref()
+                                .filter(|_| e.state != outbox::ErasureState::Done)
+                                .map(|err| format!(" (last error: {err})"))
+                                .unwrap_or_default()
+                        ));
+                    }
                     lines.join("\n")
+                });
+            }
+            OutboxCommand::RetryErasure { id } => {
+                let retried = outbox::retry_erasure(graph, *id, now_ms())?;
+                out.emit(name, &serde_json::json!({ "id": id, "retried": retried }), |_| {
+                    if retried {
+                        format!("Erasure {id} will be sent again on the next `outbox run`.")
+                    } else {
+                        format!("Erasure {id} is not a refused one; nothing to retry.")
+                    }
                 });
             }
             OutboxCommand::Pause | OutboxCommand::Resume => {

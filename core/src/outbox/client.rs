@@ -76,9 +76,7 @@ impl Client {
                 .filter_map(|der| reqwest::Certificate::from_der(der).ok());
             builder = builder.tls_certs_only(certs);
         }
-        let http = builder
-            .build()
-            .map_err(|_| OutboxError::Internal { what: "HTTP client" })?;
+        let http = builder.build().map_err(|_| OutboxError::Internal { what: "HTTP client" })?;
         Ok(Self { http, base: base.trim_end_matches('/').to_owned() })
     }
 

@@ -151,6 +151,36 @@ pub struct HeldReceipt {
     pub erasure_document: Option<serde_json::Value>,
 }
 
+/// Where an erasure request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErasureState {
+    /// Waiting to be sent, or to be retried (see `next_attempt_at_ms`).
+    Pending,
+    /// The enclave erased and its signed receipt is held.
+    Done,
+    /// The enclave refused it for good (see `last_error`); [`Outbox::retry_erasure`] tries again.
+    Failed,
+}
+
+/// An erasure request queued by a revocation, as the app shows it: "erasure asked for on …,
+/// waiting for the network" or "refused: …".
+#[derive(Debug, Clone, Serialize)]
+pub struct ErasureStatus {
+    pub id: i64,
+    /// The grant that was revoked, and the revocation.
+    pub consent_receipt_id: String,
+    pub revocation_receipt_id: String,
+    pub state: ErasureState,
+    pub attempts: u32,
+    /// When a pending request is next tried.
+    pub next_attempt_at_ms: i64,
+    /// The kind of the last failure (never user content).
+    pub last_error: Option<String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
 /// How to reach the enclave and how hard to try.
 #[derive(Debug, Clone)]
 pub struct OutboxConfig {
@@ -283,6 +313,16 @@ impl<'g> Outbox<'g> {
         store::receipts(self.graph, &self.config.pinned_signers)
     }
 
+    /// Every erasure request, newest first, with its state.
+    pub fn erasures(&self) -> Result<Vec<ErasureStatus>, OutboxError> {
+        erasures(self.graph)
+    }
+
+    /// Puts a failed erasure request back in the queue, due now. Returns whether it was failed.
+    pub fn retry_erasure(&self, id: i64, now_ms: i64) -> Result<bool, OutboxError> {
+        retry_erasure(self.graph, id, now_ms)
+    }
+
     /// One pass: seals what is queued, sends every due part, completes uploads, sends due
     /// erasure requests. Failures are recorded on their items with the next attempt time.
     pub fn run_once(
@@ -319,6 +359,16 @@ pub fn is_paused(graph: &MemoryGraph) -> Result<bool, OutboxError> {
 /// Every item, newest first.
 pub fn items(graph: &MemoryGraph) -> Result<Vec<OutboxItem>, OutboxError> {
     store::items(graph)
+}
+
+/// Every erasure request, newest first (see [`Outbox::erasures`]); needs no network.
+pub fn erasures(graph: &MemoryGraph) -> Result<Vec<ErasureStatus>, OutboxError> {
+    store::erasures(graph)
+}
+
+/// See [`Outbox::retry_erasure`]; needs no network.
+pub fn retry_erasure(graph: &MemoryGraph, id: i64, now_ms: i64) -> Result<bool, OutboxError> {
+    store::retry_erasure(graph, id, now_ms)
 }
 
 /// Queues `subject` for `purpose` (see [`Outbox::enqueue`]); needs no network.

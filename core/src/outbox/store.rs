@@ -442,6 +442,49 @@ pub(super) fn erasure_failed(
     })
 }
 
+pub(super) fn erasures(graph: &MemoryGraph) -> Result<Vec<super::ErasureStatus>, OutboxError> {
+    graph.database().read(|tx| {
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, consent_receipt_id, revocation_receipt_id, state, attempts, next_attempt_at_ms, \
+             last_error, created_at_ms, updated_at_ms FROM outbox_erasure ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let state = match r.get::<_, String>(3)?.as_str() {
+                "done" => super::ErasureState::Done,
+                "failed" => super::ErasureState::Failed,
+                _ => super::ErasureState::Pending,
+            };
+            Ok(super::ErasureStatus {
+                id: r.get(0)?,
+                consent_receipt_id: r.get(1)?,
+                revocation_receipt_id: r.get(2)?,
+                state,
+                attempts: r.get(4)?,
+                next_attempt_at_ms: r.get(5)?,
+                last_error: r.get(6)?,
+                created_at_ms: r.get(7)?,
+                updated_at_ms: r.get(8)?,
+            })
+        })?;
+        Ok::<_, OutboxError>(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    })
+}
+
+pub(super) fn retry_erasure(
+    graph: &MemoryGraph,
+    id: i64,
+    now_ms: i64,
+) -> Result<bool, OutboxError> {
+    graph.database().write(|tx| {
+        let changed = tx.execute(
+            "UPDATE outbox_erasure SET state = 'pending', next_attempt_at_ms = ?2, updated_at_ms = ?2 \
+             WHERE id = ?1 AND state = 'failed'",
+            params![id, now_ms],
+        )?;
+        Ok::<_, OutboxError>(changed == 1)
+    })
+}
+
 /// Sealed files of items that no longer need them (finished, cancelled, failed).
 pub(super) fn finished_files(graph: &MemoryGraph) -> Result<Vec<String>, OutboxError> {
     graph.database().read(|tx| {
