@@ -13,6 +13,7 @@ pub mod extract;
 pub mod graph;
 pub mod interview;
 pub mod keystore;
+pub mod media;
 pub mod outbox;
 pub mod seal;
 pub mod speech;

@@ -27,6 +27,7 @@ pub use keys::{parse_identity_file, Identity, Recipient};
 pub use owner::{parse_recovery_code, OwnerKeys, OwnerPublic, OWNER_SEED_KEY};
 pub use signing::{canonical_json, signed_bytes, SigningIdentity, VerifyingKey, SIGNATURE_FIELD};
 pub use stream::CHUNK;
+pub(crate) use stream::{StreamReader, StreamWriter};
 
 /// Errors from sealing and opening. None carries key material or plaintext.
 #[derive(Debug, thiserror::Error)]
