@@ -6,6 +6,7 @@ use heirloom_core::consent::ConsentError;
 use heirloom_core::graph::GraphError;
 use heirloom_core::interview::InterviewError;
 use heirloom_core::keystore::KeyStoreError;
+use heirloom_core::media::MediaError;
 use heirloom_core::outbox::OutboxError;
 use heirloom_core::seal::SealError;
 use heirloom_core::speech::SpeechError;
@@ -86,6 +87,22 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<MediaError> for ApiError {
+    fn from(e: MediaError) -> Self {
+        let reason = e.to_string();
+        match e {
+            MediaError::Unsupported
+            | MediaError::TooLarge { .. }
+            | MediaError::OverBudget { .. } => Self::InvalidInput { reason },
+            MediaError::Corrupt | MediaError::Tampered | MediaError::NotAVaultFile { .. } => {
+                Self::Corrupt { reason }
+            }
+            MediaError::Io { .. } => Self::Storage { reason },
+            MediaError::Encode => Self::Internal { reason },
+        }
+    }
+}
+
 impl From<GraphError> for ApiError {
     fn from(e: GraphError) -> Self {
         match e {
@@ -96,6 +113,7 @@ impl From<GraphError> for ApiError {
             GraphError::Capture(e) => e.into(),
             GraphError::Speech(e) => e.into(),
             GraphError::Embedding { reason } => Self::Internal { reason },
+            GraphError::Media(e) => e.into(),
         }
     }
 }

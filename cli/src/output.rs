@@ -4,6 +4,7 @@
 //! JSON failure: `{"ok": false, "command": NAME, "error": {"kind": KIND, "message": TEXT}}`.
 
 use heirloom_core::graph::GraphError;
+use heirloom_core::media::MediaError;
 use heirloom_core::outbox::OutboxError;
 use heirloom_core::seal::SealError;
 use heirloom_core::speech::SpeechError;
@@ -96,6 +97,16 @@ impl CliError {
                     SpeechError::Engine { .. } => ("internal", 1),
                 },
                 GraphError::Embedding { .. } => ("internal", 1),
+                GraphError::Media(m) => match m {
+                    MediaError::Unsupported
+                    | MediaError::TooLarge { .. }
+                    | MediaError::OverBudget { .. } => ("invalid_input", 1),
+                    MediaError::Corrupt
+                    | MediaError::Tampered
+                    | MediaError::NotAVaultFile { .. } => ("corrupt", 4),
+                    MediaError::Io { .. } => ("storage", 4),
+                    MediaError::Encode => ("internal", 1),
+                },
                 GraphError::Store(s) => match s {
                     StoreError::WrongKey => ("wrong_key", 3),
                     StoreError::KeyMissing => ("key_missing", 3),

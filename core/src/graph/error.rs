@@ -26,6 +26,9 @@ pub enum GraphError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A photo could not be read, or a stored media file could not be opened.
+    #[error(transparent)]
+    Media(#[from] crate::media::MediaError),
 }
 
 impl GraphError {

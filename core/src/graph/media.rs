@@ -85,6 +85,13 @@ fn media_from_row(row: &Row<'_>) -> rusqlite::Result<Media> {
     })
 }
 
+pub(crate) fn load_media(tx: &Transaction<'_>, id: MediaId) -> Result<Media, GraphError> {
+    tx.prepare_cached(&format!("SELECT {MEDIA_COLUMNS} FROM media m WHERE m.id = ?1"))?
+        .query_row([id], media_from_row)
+        .optional()?
+        .ok_or(GraphError::NotFound { what: "media", id })
+}
+
 pub(crate) fn load_memory_media(
     tx: &Transaction<'_>,
     memory: MemoryId,
@@ -122,55 +129,63 @@ impl MemoryGraph {
         })
     }
 
-    /// Copies a photo or video file into the data directory (`media/<sha256>.<ext>`, streamed,
-    /// written to a scratch file and renamed) and attaches it to `memory`. The same content is
-    /// stored once.
+    /// Stores a photo or video file in the data directory, encrypted (`media/<random>.<ext>.hlm`,
+    /// streamed in constant memory, written to a scratch file and renamed), and attaches it to
+    /// `memory`. The same content is stored once. Photos should go through
+    /// [`MemoryGraph::import_photo`], which also reads them and makes thumbnails.
     pub fn import_media_file(
         &self,
         memory: MemoryId,
         source: &std::path::Path,
         kind: MediaKind,
     ) -> Result<Media, GraphError> {
-        use sha2::Digest;
-        use std::io::{Read, Write};
-        let io = |op: &'static str| {
-            move |e: std::io::Error| GraphError::invalid(format!("cannot {op}: {}", e.kind()))
-        };
+        let input = std::fs::File::open(source).map_err(|e| {
+            GraphError::Media(crate::media::MediaError::Io {
+                op: "read the media file",
+                kind: e.kind(),
+            })
+        })?;
+        let mut id = [0u8; 16];
+        getrandom::fill(&mut id).map_err(|_| GraphError::invalid("no system randomness"))?;
+        let name: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        // The original extension stays visible (`.mov.hlm`) so an export can name the file;
+        // everything else about it is encrypted.
         let ext: String = source
             .extension()
             .and_then(|e| e.to_str())
             .filter(|e| e.len() <= 8 && e.bytes().all(|b| b.is_ascii_alphanumeric()))
             .unwrap_or("bin")
             .to_ascii_lowercase();
-        let dir = self.data_dir.join(MEDIA_DIR);
-        std::fs::create_dir_all(&dir).map_err(io("create the media folder"))?;
-        let mut input = std::fs::File::open(source).map_err(io("read the media file"))?;
-        let scratch = dir.join(format!(".import-{}.partial", std::process::id()));
-        let mut out = std::fs::File::create(&scratch).map_err(io("write the media file"))?;
-        let mut hash = sha2::Sha256::new();
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = input.read(&mut buf).map_err(io("read the media file"))?;
-            if n == 0 {
-                break;
-            }
-            hash.update(&buf[..n]);
-            out.write_all(&buf[..n]).map_err(io("write the media file"))?;
-        }
-        out.sync_all().map_err(io("write the media file"))?;
-        let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        let relative = format!("{MEDIA_DIR}/{digest}.{ext}");
-        std::fs::rename(&scratch, self.data_dir.join(&relative))
-            .map_err(io("store the media file"))?;
+        let relative = format!("{MEDIA_DIR}/{name}.{ext}.hlm");
+        let full = self.data_dir.join(&relative);
+        let (_, digest) = crate::media::seal_file(
+            &self.media_key(),
+            std::io::BufReader::with_capacity(1 << 16, input),
+            &full,
+        )?;
+        let digest: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         let new = NewMedia {
             kind,
-            path: relative,
+            path: relative.clone(),
             content_hash: digest,
             taken_at_ms: None,
             place_entity_id: None,
             status: FactStatus::Confirmed,
         };
-        self.attach_media(memory, &new)
+        let attached = self.attach_media(memory, &new);
+        match &attached {
+            Ok(media) if media.path == relative => {
+                self.db.write(|tx| {
+                    tx.execute("UPDATE media SET encrypted = 1 WHERE id = ?1", [media.id])?;
+                    Ok::<_, GraphError>(())
+                })?;
+            }
+            // Stored before (or not attached at all): this copy is not needed.
+            _ => {
+                let _ = std::fs::remove_file(&full);
+            }
+        }
+        attached
     }
 
     /// Attaches a photo or video (a file under `media/`) to a memory. The same content (by hash)

@@ -217,6 +217,12 @@ impl MemoryGraph {
                 let path: String =
                     tx.query_row("SELECT path FROM media WHERE id = ?1", [media_id], |r| r.get(0))?;
                 files.push(path);
+                // Thumbnails and the clean copy go with the photo.
+                let mut renditions =
+                    tx.prepare_cached("SELECT path FROM media_rendition WHERE media_id = ?1")?;
+                for path in renditions.query_map([media_id], |r| r.get::<_, String>(0))? {
+                    files.push(path?);
+                }
                 tx.execute("DELETE FROM media WHERE id = ?1", [media_id])?;
             }
             tx.execute("DELETE FROM memory WHERE id = ?1", [id])?;
@@ -235,7 +241,8 @@ impl MemoryGraph {
             files.retain(|path| {
                 let still: Result<bool, rusqlite::Error> = tx.query_row(
                     "SELECT EXISTS (SELECT 1 FROM recording WHERE audio_path = ?1) \
-                     OR EXISTS (SELECT 1 FROM media WHERE path = ?1)",
+                     OR EXISTS (SELECT 1 FROM media WHERE path = ?1) \
+                     OR EXISTS (SELECT 1 FROM media_rendition WHERE path = ?1)",
                     [path],
                     |r| r.get(0),
                 );

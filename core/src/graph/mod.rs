@@ -13,6 +13,7 @@ mod media;
 mod memories;
 mod merge;
 mod model;
+mod photos;
 mod profile;
 mod queue;
 mod search;
@@ -29,6 +30,7 @@ pub use facts::{ExtractionReport, FactView};
 pub use memories::{DeletedMemory, MemoryDetail};
 pub use merge::{MergeProposal, MergeState};
 pub use model::*;
+pub use photos::{ImportedPhoto, PhotoInfo, Rendition, MAX_PHOTO_FILE_BYTES};
 pub use profile::OwnerProfile;
 pub use queue::{QueueReport, RetranscriptionQueue};
 pub use search::{SearchHit, TextRange};
@@ -121,5 +123,7 @@ pub(crate) fn test_graph_with_extractor() -> (tempfile::TempDir, MemoryGraph) {
     (dir, graph)
 }
 
+#[cfg(test)]
+mod photo_tests;
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@ use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use std::io::{Cursor, Read};
 
 /// A 64x32 picture: red left half with a white top-left block, blue right half.
-fn picture() -> RgbImage {
+pub(crate) fn picture() -> RgbImage {
     RgbImage::from_fn(64, 32, |x, y| {
         if x < 12 && y < 12 {
             Rgb([255, 255, 255])
@@ -19,7 +19,7 @@ fn picture() -> RgbImage {
     })
 }
 
-fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+pub(crate) fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
     let mut out = Vec::new();
     image.write_to(&mut Cursor::new(&mut out), format).expect("encode");
     out
@@ -80,7 +80,7 @@ fn with_exif(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
     out
 }
 
-fn phone_jpeg() -> Vec<u8> {
+pub(crate) fn phone_jpeg() -> Vec<u8> {
     with_exif(&encode(&DynamicImage::ImageRgb8(picture()), ImageFormat::Jpeg), &phone_exif())
 }
 
@@ -313,6 +313,7 @@ fn stored_media_is_encrypted_and_damage_or_a_wrong_key_is_caught() {
         let mut back = Vec::new();
         open_file(&key, &path).expect("open").read_to_end(&mut back).expect("read");
         assert_eq!(back, plain);
+        assert_eq!(plaintext_len(&path).expect("len"), len as u64);
     }
     let path = dir.path().join("200000.hlm");
     let good = std::fs::read(&path).expect("read");

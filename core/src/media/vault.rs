@@ -159,6 +159,18 @@ pub fn seal_file(
     Ok((total, hash.finalize().into()))
 }
 
+/// The plaintext length of a stored media file, from its size alone (every 64 KiB chunk
+/// carries a 16-byte tag). Reading it still authenticates every byte.
+pub fn plaintext_len(path: &Path) -> Result<u64, MediaError> {
+    let size = std::fs::metadata(path).map_err(MediaError::io("inspect a media file"))?.len();
+    let payload = size
+        .checked_sub((MAGIC.len() + SALT) as u64)
+        .filter(|p| *p >= 16)
+        .ok_or(MediaError::NotAVaultFile { reason: "too short" })?;
+    let chunks = payload.div_ceil(crate::seal::CHUNK as u64 + 16);
+    Ok(payload - 16 * chunks)
+}
+
 /// Opens a stored media file for reading.
 pub fn open_file(key: &SecretKey, path: &Path) -> Result<VaultReader<BufReader<File>>, MediaError> {
     let file = File::open(path).map_err(MediaError::io("open a media file"))?;

@@ -55,42 +55,86 @@ pub fn export_memory<W: Write>(
     archive.into_inner().map_err(|e| OutboxError::io("finish export", &e))
 }
 
-/// Writes media item `id` (its metadata and the file, streamed) as a tar archive into `out`.
+/// Writes media item `id` as a tar archive into `out`: `media.json` and the file. A photo goes
+/// as its clean copy (upright pixels re-encoded: no EXIF, XMP, GPS or any other metadata), and
+/// `media.json` names no time or place; a video goes as stored, decrypted as it streams.
 pub fn export_media<W: Write>(graph: &MemoryGraph, id: i64, out: W) -> Result<W, OutboxError> {
-    let row: Option<(String, String, String, Option<i64>)> = graph.database().read(|tx| {
+    let row: Option<(String, String, bool)> = graph.database().read(|tx| {
         Ok::<_, OutboxError>(
-            tx.query_row(
-                "SELECT kind, path, content_hash, taken_at_ms FROM media WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
+            tx.query_row("SELECT kind, path, encrypted FROM media WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()?,
         )
     })?;
-    let (kind, path, hash, taken_at_ms) =
+    let (kind, path, encrypted) =
         row.ok_or(OutboxError::Graph(crate::graph::GraphError::NotFound { what: "media", id }))?;
-    let file_path = graph
-        .data_file(&path)
-        .ok_or(OutboxError::Internal { what: "media path is not a file reference" })?;
-    let file =
-        std::fs::File::open(&file_path).map_err(|e| OutboxError::io("read media file", &e))?;
-    let size = file.metadata().map_err(|e| OutboxError::io("read media file", &e))?.len();
     let mut archive = tar::Builder::new(out);
-    let meta = serde_json::json!({
-        "format": EXPORT_FORMAT, "id": id, "kind": kind, "content_sha256": hash, "taken_at_ms": taken_at_ms,
-    });
+    let clean = match graph.photo_rendition(id, crate::graph::Rendition::Clean) {
+        Ok(bytes) => Some(bytes),
+        Err(crate::graph::GraphError::NotFound { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let (name, size, reader): (String, u64, Box<dyn std::io::Read>) = match clean {
+        Some(bytes) => {
+            let ext = if bytes.starts_with(b"\x89PNG") { "png" } else { "jpg" };
+            (format!("media.{ext}"), bytes.len() as u64, Box::new(std::io::Cursor::new(bytes)))
+        }
+        None => {
+            let file_path = graph
+                .data_file(&path)
+                .ok_or(OutboxError::Internal { what: "media path is not a file reference" })?;
+            let size = if encrypted {
+                crate::media::plaintext_len(&file_path)
+                    .map_err(|e| OutboxError::Graph(crate::graph::GraphError::Media(e)))?
+            } else {
+                std::fs::metadata(&file_path)
+                    .map_err(|e| OutboxError::io("read media file", &e))?
+                    .len()
+            };
+            let stem = if encrypted { path.trim_end_matches(".hlm") } else { path.as_str() };
+            let ext =
+                std::path::Path::new(stem).extension().and_then(|e| e.to_str()).unwrap_or("bin");
+            (format!("media.{ext}"), size, graph.open_media(id)?)
+        }
+    };
+    let meta = serde_json::json!({ "format": EXPORT_FORMAT, "id": id, "kind": kind, "file": name });
     append(&mut archive, "media.json", meta.to_string().as_bytes())?;
-    let name = format!(
-        "media.{}",
-        std::path::Path::new(&path).extension().and_then(|e| e.to_str()).unwrap_or("bin")
-    );
     let mut header = tar::Header::new_ustar();
     header.set_size(size);
     header.set_mode(0o600);
     header.set_mtime(0);
     header.set_cksum();
+    let mut counted = Exact { inner: reader, left: size };
     archive
-        .append_data(&mut header, name, std::io::BufReader::with_capacity(1 << 16, file))
+        .append_data(&mut header, name, &mut counted)
         .map_err(|e| OutboxError::io("write export", &e))?;
+    if counted.left != 0 {
+        return Err(OutboxError::io(
+            "write export",
+            &std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "media file shorter than expected",
+            ),
+        ));
+    }
     archive.into_inner().map_err(|e| OutboxError::io("finish export", &e))
+}
+
+/// Hands out at most `left` bytes, so a tar entry never outgrows its header.
+struct Exact<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Exact<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let max = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        if max == 0 {
+            return Ok(0);
+        }
+        let n = self.inner.read(&mut buf[..max])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
 }

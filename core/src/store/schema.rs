@@ -15,6 +15,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_embeddings.sql"),
     include_str!("migrations/007_consent.sql"),
     include_str!("migrations/008_outbox.sql"),
+    include_str!("migrations/009_photos.sql"),
 ];
 
 /// The schema version this build writes.
