@@ -59,6 +59,9 @@ pub struct ImportedPhoto {
     pub dated_memory: bool,
 }
 
+/// width, height, format, phash, latitude, longitude.
+type PhotoRow = (Option<u32>, Option<u32>, Option<String>, Option<i64>, Option<f64>, Option<f64>);
+
 fn random_name() -> Result<String, GraphError> {
     let mut id = [0u8; 16];
     getrandom::fill(&mut id).map_err(|_| GraphError::invalid("no system randomness"))?;
@@ -229,7 +232,7 @@ impl MemoryGraph {
     /// What is known about photo `id`, with its near-duplicates.
     pub fn photo(&self, id: MediaId) -> Result<PhotoInfo, GraphError> {
         self.db.read(|tx| {
-            let row: Option<(Option<u32>, Option<u32>, Option<String>, Option<i64>, Option<f64>, Option<f64>)> = tx
+            let row: Option<PhotoRow> = tx
                 .query_row(
                     "SELECT width, height, format, phash, gps_lat, gps_lon FROM media WHERE id = ?1",
                     [id],
@@ -291,13 +294,11 @@ impl MemoryGraph {
     /// encrypted (everything imported since photos arrived is).
     pub fn open_media(&self, id: MediaId) -> Result<Box<dyn Read + Send>, GraphError> {
         let (path, encrypted): (String, bool) = self.db.read(|tx| {
-            Ok::<_, GraphError>(
-                tx.query_row("SELECT path, encrypted FROM media WHERE id = ?1", [id], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?
-                .ok_or(GraphError::NotFound { what: "media", id })?,
-            )
+            tx.query_row("SELECT path, encrypted FROM media WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?
+            .ok_or(GraphError::NotFound { what: "media", id })
         })?;
         let full = self
             .data_file(&path)
