@@ -155,9 +155,12 @@ pub enum Command {
     Merge(MergeCommand),
     /// Counts of memories, facts and entities.
     Coverage,
-    /// Photos and videos: attach a file to a memory (copied into the data directory).
+    /// Photos and videos: attach a file to a memory (stored encrypted in the data directory).
     #[command(subcommand)]
     Media(MediaCommand),
+    /// Photos: import, inspect, export a thumbnail or the clean copy.
+    #[command(subcommand)]
+    Photo(PhotoCommand),
     /// The owner's keys: show the public keys, print the recovery kit, restore from it.
     #[command(subcommand)]
     Identity(IdentityCommand),
@@ -390,12 +393,33 @@ pub struct EnclaveArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum MediaCommand {
-    /// Copy a photo or video into the store and attach it to a memory.
+    /// Store a photo or video (encrypted) and attach it to a memory.
     Attach {
         memory: i64,
         file: PathBuf,
         #[arg(long, value_parser = ["photo", "video"], default_value = "photo")]
         kind: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PhotoCommand {
+    /// Import photos (JPEG, PNG or WebP; convert HEIC first) into a memory: stored encrypted
+    /// with thumbnails; an undated memory takes the first photo's EXIF date.
+    Add {
+        memory: i64,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// What the import read from a photo: size, date, place, near-duplicates.
+    Show { id: i64 },
+    /// Write a decrypted thumbnail (256 or 1024 px) or the metadata-free copy to a file.
+    Export {
+        id: i64,
+        #[arg(long, value_parser = ["256", "1024", "clean"], default_value = "1024")]
+        size: String,
+        #[arg(short, long)]
+        output: PathBuf,
     },
 }
 
@@ -524,6 +548,9 @@ impl Command {
             Command::Merge(MergeCommand::Undo { .. }) => "merge undo",
             Command::Coverage => "coverage",
             Command::Media(MediaCommand::Attach { .. }) => "media attach",
+            Command::Photo(PhotoCommand::Add { .. }) => "photo add",
+            Command::Photo(PhotoCommand::Show { .. }) => "photo show",
+            Command::Photo(PhotoCommand::Export { .. }) => "photo export",
             Command::Identity(IdentityCommand::Show) => "identity show",
             Command::Identity(IdentityCommand::RecoveryKit) => "identity recovery-kit",
             Command::Identity(IdentityCommand::Restore { .. }) => "identity restore",

@@ -425,6 +425,7 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
         | Command::Interview(_) => {} // handled by understand::run above
         Command::Seal { .. } | Command::Open { .. } | Command::Keygen { .. } => {} // sealing::run
         Command::Media(_)
+        | Command::Photo(_)
         | Command::Identity(_)
         | Command::Consent(_)
         | Command::Outbox(_)

@@ -3,12 +3,13 @@
 
 use crate::args::{
     Command, ConsentCommand, EnclaveArgs, IdentityCommand, MediaCommand, OutboxCommand,
+    PhotoCommand,
 };
 use crate::output::{CliError, Output};
 use heirloom_core::consent::{
     self, ConsentReceipt, ConsentRequest, GivenBy, Giver, Policy, Subject,
 };
-use heirloom_core::graph::{MediaKind, MemoryGraph};
+use heirloom_core::graph::{MediaKind, MemoryGraph, Rendition};
 use heirloom_core::keystore::FileKeyStore;
 use heirloom_core::outbox::{
     self, CancelFlag, ItemState, Outbox, OutboxConfig, OutboxError, OutboxListener,
@@ -143,10 +144,86 @@ pub fn run(
 ) -> Result<Option<()>, CliError> {
     match command {
         Command::Media(MediaCommand::Attach { memory, file, kind }) => {
-            let kind = if kind == "video" { MediaKind::Video } else { MediaKind::Photo };
-            let media = graph.import_media_file(*memory, file, kind)?;
-            out.emit(name, &media, |m| {
-                format!("Attached media:{} to memory #{memory} ({})", m.id, m.path)
+            let media = if kind == "video" {
+                graph.import_media_file(*memory, file, MediaKind::Video)?
+            } else {
+                graph.import_photo(*memory, file)?.photo.media
+            };
+            out.emit(name, &media, |m| format!("Attached media:{} to memory #{memory}", m.id));
+        }
+        Command::Photo(PhotoCommand::Add { memory, files }) => {
+            let mut imported = Vec::new();
+            for file in files {
+                imported.push(graph.import_photo(*memory, file)?);
+            }
+            out.emit(name, &imported, |list| {
+                list.iter()
+                    .map(|p| {
+                        let mut line = format!(
+                            "media:{} {}x{}{}",
+                            p.photo.media.id,
+                            p.photo.width,
+                            p.photo.height,
+                            if p.already_stored { " (already stored)" } else { "" }
+                        );
+                        if let Some(ms) = p.photo.media.taken_at_ms {
+                            line.push_str(&format!(
+                                ", taken {}",
+                                heirloom_core::clock::rfc3339(ms)
+                            ));
+                        }
+                        if p.photo.gps.is_some() {
+                            line.push_str(", with a GPS position (kept on this device)");
+                        }
+                        if p.dated_memory {
+                            line.push_str(&format!("; memory #{memory} dated from it"));
+                        }
+                        if !p.photo.near_duplicates.is_empty() {
+                            let ids: Vec<String> = p
+                                .photo
+                                .near_duplicates
+                                .iter()
+                                .map(|d| format!("media:{d}"))
+                                .collect();
+                            line.push_str(&format!("; looks like {}", ids.join(", ")));
+                        }
+                        line
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::Photo(PhotoCommand::Show { id }) => {
+            let info = graph.photo(*id)?;
+            out.emit(name, &info, |p| {
+                format!(
+                    "media:{} {} {}x{}, taken {}, place {}, near-duplicates {:?}",
+                    p.media.id,
+                    p.format.map_or("?", |f| f.as_str()),
+                    p.width,
+                    p.height,
+                    p.media
+                        .taken_at_ms
+                        .map_or_else(|| "unknown".into(), heirloom_core::clock::rfc3339),
+                    p.gps.map_or_else(
+                        || "unknown".into(),
+                        |(lat, lon)| format!("{lat:.5}, {lon:.5}")
+                    ),
+                    p.near_duplicates
+                )
+            });
+        }
+        Command::Photo(PhotoCommand::Export { id, size, output }) => {
+            let kind = match size.as_str() {
+                "256" => Rendition::Thumb256,
+                "clean" => Rendition::Clean,
+                _ => Rendition::Thumb1024,
+            };
+            let bytes = graph.photo_rendition(*id, kind)?;
+            std::fs::write(output, &bytes)
+                .map_err(|e| CliError::Input(format!("cannot write the output: {}", e.kind())))?;
+            out.emit(name, &serde_json::json!({ "id": id, "bytes": bytes.len() }), |_| {
+                format!("Wrote {} bytes", bytes.len())
             });
         }
         Command::Identity(cmd) => {

@@ -329,3 +329,52 @@ fn facts_profile_and_a_scripted_interview() {
     let proposals = cli.ok(&["facts", "proposals"]);
     assert!(proposals.as_array().is_some());
 }
+
+#[test]
+fn photo_add_show_export_and_typed_errors() {
+    let cli = Cli::new();
+    let memory = cli.ok(&["add", "--title", "The garden", "--text", "We grew tomatoes."]);
+    let id = memory["memory"]["id"].as_i64().expect("id").to_string();
+    let picture = image::RgbImage::from_fn(300, 200, |x, y| image::Rgb([x as u8, y as u8, 90]));
+    let png = cli.dir.path().join("garden.png");
+    picture.save(&png).expect("png");
+    let webp = cli.dir.path().join("garden-copy.webp");
+    picture.save(&webp).expect("webp");
+
+    let added =
+        cli.ok(&["photo", "add", &id, png.to_str().expect("path"), webp.to_str().expect("path")]);
+    let list = added.as_array().expect("list");
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["photo"]["width"], 300);
+    assert_eq!(list[0]["photo"]["format"], "png");
+    let first = list[0]["photo"]["media"]["id"].as_i64().expect("id");
+    // The WebP is the same picture: flagged as a near-duplicate of the PNG.
+    assert_eq!(list[1]["photo"]["near_duplicates"], serde_json::json!([first]));
+
+    let shown = cli.ok(&["photo", "show", &first.to_string()]);
+    assert_eq!(shown["height"], 200);
+    let thumb = cli.dir.path().join("thumb.jpg");
+    let exported = cli.ok(&[
+        "photo",
+        "export",
+        &first.to_string(),
+        "--size",
+        "256",
+        "-o",
+        thumb.to_str().expect("path"),
+    ]);
+    let bytes = std::fs::read(&thumb).expect("thumb");
+    assert_eq!(exported["bytes"], bytes.len());
+    let decoded = image::load_from_memory(&bytes).expect("a JPEG");
+    assert_eq!((decoded.width(), decoded.height()), (256, 171));
+
+    // Not an image, whatever its name: a typed error that does not echo the file's name.
+    let fake = cli.dir.path().join("secret-diary.jpg");
+    std::fs::write(&fake, "dear diary").expect("write");
+    let (code, doc) = cli.run(&["photo", "add", &id, fake.to_str().expect("path")]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(doc["error"]["kind"], "invalid_input");
+    assert!(!doc.to_string().contains("diary"), "{doc}");
+    let (code, doc) = cli.run(&["photo", "show", "999"]);
+    assert_eq!((code, doc["error"]["kind"].as_str()), (1, Some("not_found")));
+}
