@@ -4,7 +4,7 @@ use crate::key_store::{HostKeys, KeyStore};
 use crate::session::Session;
 use crate::sharing_types::{ConsentPolicy, EnclaveConfig};
 use crate::{
-    ApiError, Consent, Facts, Identity, Interview, Life, Memories, Merges, Outbox, People,
+    ApiError, Consent, Facts, Identity, Interview, Life, Memories, Merges, Outbox, People, Photos,
     Recorder, Search, Transcriber,
 };
 use heirloom_core::graph::MemoryGraph;
@@ -41,6 +41,11 @@ impl Heirloom {
     /// Memories, their transcript segments, recordings and media.
     pub fn memories(&self) -> Arc<Memories> {
         Arc::new(Memories::new(self.session.clone()))
+    }
+
+    /// Photos: import, details, thumbnails.
+    pub fn photos(&self) -> Arc<Photos> {
+        Arc::new(Photos::new(self.session.clone()))
     }
 
     /// Voice recording, WAV import and recovery of interrupted recordings.

@@ -18,6 +18,7 @@ mod memories;
 mod merges;
 mod outbox;
 mod people;
+mod photos;
 mod recorder;
 mod search;
 mod session;
@@ -38,6 +39,7 @@ pub use memories::{Memories, MemoryChanges};
 pub use merges::Merges;
 pub use outbox::{Outbox, OutboxProgress};
 pub use people::{CreatedEntity, People};
+pub use photos::{PhotoDetails, PhotoImport, PhotoSize, Photos};
 pub use recorder::{Recorder, RecordingSession, VoiceMemory};
 pub use search::Search;
 pub use sharing_types::{

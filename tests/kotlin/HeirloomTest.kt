@@ -145,6 +145,33 @@ fun main() {
         }
     }
 
+    test("photos: import a JPEG, details, thumbnails, duplicates and bad files") {
+        Heirloom.open(tempDir(), MemoryKeyStore()).use { h ->
+            val memory = h.memories().create(newMemory("The garden"))
+            val dir = Files.createTempDirectory("heirloom-photos")
+            // A real JPEG from the JVM's own encoder.
+            val picture = java.awt.image.BufferedImage(640, 480, java.awt.image.BufferedImage.TYPE_INT_RGB)
+            for (x in 0 until 640) for (y in 0 until 480) picture.setRGB(x, y, (x % 256 shl 16) or (y % 256 shl 8) or 90)
+            val jpeg = dir.resolve("garden.jpg").toFile()
+            check(javax.imageio.ImageIO.write(picture, "jpg", jpeg), "JVM wrote a JPEG")
+            val photos = h.photos()
+            val imported = photos.import(memory.id, jpeg.path)
+            checkEq(imported.photo.width to imported.photo.height, 640u to 480u, "size read")
+            checkEq(imported.photo.format, "jpeg", "format read from content")
+            checkEq(imported.alreadyStored, false, "new photo")
+            checkEq(imported.photo.latitude, null, "no GPS in this file")
+            val small = javax.imageio.ImageIO.read(java.io.ByteArrayInputStream(photos.image(imported.photo.media.id, PhotoSize.SMALL)))
+            checkEq(small.width to small.height, 256 to 192, "small thumbnail decodes on the JVM")
+            checkEq(photos.details(imported.photo.media.id).media.id, imported.photo.media.id, "details")
+            checkEq(photos.import(memory.id, jpeg.path).alreadyStored, true, "stored once")
+            checkEq(h.memories().detail(memory.id).media.size, 1, "attached once")
+            val notes = dir.resolve("notes.jpg").toFile().apply { writeText("not a photo") }
+            checkThrows<ApiException.InvalidInput>("not an image") { photos.import(memory.id, notes.path) }
+            val cut = dir.resolve("cut.jpg").toFile().apply { writeBytes(jpeg.readBytes().copyOf(2000)) }
+            checkThrows<ApiException.Corrupt>("cut short") { photos.import(memory.id, cut.path) }
+        }
+    }
+
     test("invalid input is a typed exception") {
         Heirloom.open(tempDir(), MemoryKeyStore()).use { h ->
             val m = h.memories()
