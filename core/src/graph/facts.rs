@@ -204,7 +204,7 @@ fn entity_key(fact: &Fact) -> (EntityKind, String) {
     }
 }
 
-fn insert_extracted_entity(
+pub(super) fn insert_extracted_entity(
     tx: &Transaction<'_>,
     kind: EntityKind,
     display: &str,
@@ -238,7 +238,7 @@ fn insert_extracted_entity(
     Ok(tx.last_insert_rowid())
 }
 
-fn find_by_norm(
+pub(super) fn find_by_norm(
     tx: &Transaction<'_>,
     kind: EntityKind,
     norm: &str,

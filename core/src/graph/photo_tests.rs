@@ -24,7 +24,8 @@ fn media_files(g: &MemoryGraph) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn an_imported_photo_is_encrypted_dated_and_placed_and_shared_only_clean() {
-    let (dir, g) = graph();
+    let (dir, g) = super::test_graph_with_extractor();
+    assert!(g.extractor().expect("extractor").has_geo(), "places_geo.tsv: run models/fetch.sh");
     let source = dir.path().join("IMG_0001.JPG");
     std::fs::write(&source, phone_jpeg()).expect("write");
     let m = g.add_text_memory("Paris", "we climbed the tower", None).expect("memory").memory;
@@ -36,6 +37,11 @@ fn an_imported_photo_is_encrypted_dated_and_placed_and_shared_only_clean() {
     assert_eq!(info.format, Some(crate::media::PhotoFormat::Jpeg));
     let (lat, lon) = info.gps.expect("gps kept on the device");
     assert!((lat - 48.858).abs() < 0.01 && (lon - 2.294).abs() < 0.01);
+    // The position names the place: the Eiffel Tower is in Paris, 4 km from its centre.
+    assert_eq!(info.place.as_deref(), Some("Paris"));
+    let place = info.media.place_entity_id.expect("place entity");
+    let entity = g.entity(place).expect("entity");
+    assert_eq!((entity.kind, entity.status), (EntityKind::Place, FactStatus::Inferred));
     assert_eq!(
         crate::clock::rfc3339(info.media.taken_at_ms.expect("taken")),
         "2019-07-14T13:30:00Z"

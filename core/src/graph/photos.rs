@@ -45,6 +45,9 @@ pub struct PhotoInfo {
     pub height: u32,
     /// (latitude, longitude) from the photo's EXIF GPS block, kept on the device only.
     pub gps: Option<(f64, f64)>,
+    /// The place the position names (the nearest gazetteer city within 30 km), as the
+    /// graph's place entity; also `media.place_entity_id`.
+    pub place: Option<String>,
     /// Other photos that look the same (perceptual hash within a few bits).
     pub near_duplicates: Vec<MediaId>,
 }
@@ -162,6 +165,7 @@ impl MemoryGraph {
         })();
         let taken_at_ms = photo.metadata.taken_at.and_then(|t| t.unix_ms());
         let gps = photo.metadata.gps;
+        let nearest = gps.and_then(|(lat, lon)| self.extractor()?.nearest_place(lat, lon));
         let inserted = result.and_then(|()| {
             self.db.write(|tx| {
                 let detail = load_memory(tx, memory)?;
@@ -183,6 +187,26 @@ impl MemoryGraph {
                     ],
                 )?;
                 let id = tx.last_insert_rowid();
+                if let Some(near) = &nearest {
+                    // The place the photo was taken: an existing place entity of that name, or
+                    // a new inferred one, as extraction would make for "in Paris".
+                    let norm = super::codec::normalize_name(&near.place.name);
+                    let place = match super::facts::find_by_norm(tx, EntityKind::Place, &norm)? {
+                        Some(existing) => existing,
+                        None => super::facts::insert_extracted_entity(
+                            tx,
+                            EntityKind::Place,
+                            &near.place.name,
+                            &norm,
+                            &crate::extract::Fact::Place {
+                                name: near.place.name.clone(),
+                                place: crate::extract::PlaceKind::City,
+                                country: Some(near.place.country.clone()),
+                            },
+                        )?,
+                    };
+                    tx.execute("UPDATE media SET place_entity_id = ?2 WHERE id = ?1", [id, place])?;
+                }
                 for (kind, path, n) in &renditions {
                     tx.execute(
                         "INSERT INTO media_rendition (media_id, kind, path, bytes) VALUES (?1, ?2, ?3, ?4)",
@@ -242,6 +266,10 @@ impl MemoryGraph {
             let (width, height, format, phash, lat, lon) =
                 row.ok_or(GraphError::NotFound { what: "media", id })?;
             let media = super::media::load_media(tx, id)?;
+            let place = match media.place_entity_id {
+                Some(entity) => Some(super::entities::load_entity(tx, entity)?.display_name),
+                None => None,
+            };
             let mut near_duplicates = Vec::new();
             if let Some(mine) = phash {
                 let mut stmt = tx.prepare_cached(
@@ -261,6 +289,7 @@ impl MemoryGraph {
                 width: width.unwrap_or(0),
                 height: height.unwrap_or(0),
                 gps: lat.zip(lon),
+                place,
                 near_duplicates,
             })
         })
