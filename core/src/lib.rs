@@ -18,3 +18,4 @@ pub mod outbox;
 pub mod seal;
 pub mod speech;
 pub mod store;
+pub mod video;

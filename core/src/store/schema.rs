@@ -16,6 +16,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/007_consent.sql"),
     include_str!("migrations/008_outbox.sql"),
     include_str!("migrations/009_photos.sql"),
+    include_str!("migrations/010_storyboard.sql"),
 ];
 
 /// The schema version this build writes.
