@@ -158,7 +158,7 @@ pub(crate) fn ken_burns(width: u32, height: u32, frame: (u32, u32), index: usize
     };
     let start = place(wide.w, wide.h, 0.0, 0.0);
     let end = place(tight_w, tight_h, dx, dy);
-    if index % 2 == 0 {
+    if index.is_multiple_of(2) {
         KenBurns { from: start, to: end }
     } else {
         KenBurns { from: end, to: start }
