@@ -161,6 +161,9 @@ pub enum Command {
     /// Photos: import, inspect, export a thumbnail or the clean copy.
     #[command(subcommand)]
     Photo(PhotoCommand),
+    /// Memory videos: the storyboard (photos, narration span, captions) and its edits.
+    #[command(subcommand)]
+    Video(VideoCommand),
     /// The owner's keys: show the public keys, print the recovery kit, restore from it.
     #[command(subcommand)]
     Identity(IdentityCommand),
@@ -424,6 +427,37 @@ pub enum PhotoCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum VideoCommand {
+    /// Show a memory's video storyboard; with any option, change it (the change is kept).
+    Storyboard {
+        memory: i64,
+        /// Photo ids to show first, in this order (comma-separated: 4,2).
+        #[arg(long, value_delimiter = ',')]
+        order: Vec<i64>,
+        /// Photo ids to leave out (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        drop: Vec<i64>,
+        /// Narration span in seconds within the recording, e.g. 12.5-75.
+        #[arg(long, value_parser = span)]
+        span: Option<(u32, u32)>,
+        #[arg(long, value_parser = ["720p", "1080p"])]
+        resolution: Option<String>,
+    },
+}
+
+fn span(text: &str) -> Result<(u32, u32), String> {
+    let (a, b) = text.split_once('-').ok_or("expected START-END in seconds, e.g. 12.5-75")?;
+    let ms = |t: &str| -> Result<u32, String> {
+        let s: f64 = t.trim().parse().map_err(|_| format!("not a number of seconds: {t}"))?;
+        if !(0.0..=86_400.0).contains(&s) {
+            return Err("seconds must be between 0 and 86400".into());
+        }
+        Ok((s * 1000.0).round() as u32)
+    };
+    Ok((ms(a)?, ms(b)?))
+}
+
+#[derive(Debug, Subcommand)]
 pub enum IdentityCommand {
     /// The owner's public keys (created on first use).
     Show,
@@ -551,6 +585,7 @@ impl Command {
             Command::Photo(PhotoCommand::Add { .. }) => "photo add",
             Command::Photo(PhotoCommand::Show { .. }) => "photo show",
             Command::Photo(PhotoCommand::Export { .. }) => "photo export",
+            Command::Video(VideoCommand::Storyboard { .. }) => "video storyboard",
             Command::Identity(IdentityCommand::Show) => "identity show",
             Command::Identity(IdentityCommand::RecoveryKit) => "identity recovery-kit",
             Command::Identity(IdentityCommand::Restore { .. }) => "identity restore",

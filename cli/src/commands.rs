@@ -426,6 +426,7 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
         Command::Seal { .. } | Command::Open { .. } | Command::Keygen { .. } => {} // sealing::run
         Command::Media(_)
         | Command::Photo(_)
+        | Command::Video(_)
         | Command::Identity(_)
         | Command::Consent(_)
         | Command::Outbox(_)

@@ -31,6 +31,17 @@ impl From<GraphError> for CliError {
     }
 }
 
+impl From<heirloom_core::video::VideoError> for CliError {
+    fn from(e: heirloom_core::video::VideoError) -> Self {
+        match e {
+            heirloom_core::video::VideoError::Graph(g) => Self::Graph(g),
+            heirloom_core::video::VideoError::InvalidStoryboard { reason } => {
+                Self::Graph(GraphError::InvalidInput { reason: reason.to_owned() })
+            }
+        }
+    }
+}
+
 impl CliError {
     /// Stable kind for JSON, and the exit code.
     fn kind(&self) -> (&'static str, i32) {

@@ -3,7 +3,7 @@
 
 use crate::args::{
     Command, ConsentCommand, EnclaveArgs, IdentityCommand, MediaCommand, OutboxCommand,
-    PhotoCommand,
+    PhotoCommand, VideoCommand,
 };
 use crate::output::{CliError, Output};
 use heirloom_core::consent::{
@@ -15,6 +15,7 @@ use heirloom_core::outbox::{
     self, CancelFlag, ItemState, Outbox, OutboxConfig, OutboxError, OutboxListener,
 };
 use heirloom_core::seal::{OwnerKeys, VerifyingKey};
+use heirloom_core::video;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
@@ -211,6 +212,67 @@ pub fn run(
                     ),
                     p.near_duplicates
                 )
+            });
+        }
+        Command::Video(VideoCommand::Storyboard { memory, order, drop, span, resolution }) => {
+            let resolution = resolution.as_deref().map(|r| {
+                if r == "1080p" {
+                    video::Resolution::P1080
+                } else {
+                    video::Resolution::P720
+                }
+            });
+            let changed =
+                !order.is_empty() || !drop.is_empty() || span.is_some() || resolution.is_some();
+            let board = if changed {
+                let mut edit = video::StoryboardEdit {
+                    photo_order: order.clone(),
+                    dropped: drop.clone(),
+                    span_ms: *span,
+                    resolution,
+                };
+                // Options given now add to the saved edit rather than replace it.
+                let saved = video::storyboard(graph, *memory)?;
+                if edit.span_ms.is_none() {
+                    edit.span_ms = saved.narration.map(|n| (n.start_ms, n.end_ms));
+                }
+                if edit.resolution.is_none() {
+                    edit.resolution = Some(saved.resolution);
+                }
+                video::edit_storyboard(graph, *memory, &edit)?
+            } else {
+                video::storyboard(graph, *memory)?
+            };
+            out.emit(name, &board, |b| {
+                let (w, h) = b.resolution.size();
+                let mut lines = vec![format!(
+                    "memory #{}: {:.1} s at {w}x{h}, {} scene(s), {} caption(s){}",
+                    b.memory_id,
+                    f64::from(b.duration_ms) / 1000.0,
+                    b.scenes.len(),
+                    b.captions.len(),
+                    b.narration.map_or_else(
+                        || ", no narration".to_owned(),
+                        |n| format!(
+                            ", narrated by recording {} from {:.1} s to {:.1} s",
+                            n.recording_id,
+                            f64::from(n.start_ms) / 1000.0,
+                            f64::from(n.end_ms) / 1000.0
+                        )
+                    )
+                )];
+                for s in &b.scenes {
+                    let what = match &s.visual {
+                        video::Visual::Photo { media_id, .. } => format!("photo media:{media_id}"),
+                        video::Visual::TitleCard { .. } => "title card".to_owned(),
+                    };
+                    lines.push(format!(
+                        "  {:>6.1} s  {what} for {:.1} s",
+                        f64::from(s.start_ms) / 1000.0,
+                        f64::from(s.duration_ms) / 1000.0
+                    ));
+                }
+                lines.join("\n")
             });
         }
         Command::Photo(PhotoCommand::Export { id, size, output }) => {

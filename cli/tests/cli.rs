@@ -378,3 +378,37 @@ fn photo_add_show_export_and_typed_errors() {
     let (code, doc) = cli.run(&["photo", "show", "999"]);
     assert_eq!((code, doc["error"]["kind"].as_str()), (1, Some("not_found")));
 }
+
+#[test]
+fn video_storyboard_shows_and_keeps_the_owners_edit() {
+    let cli = Cli::new();
+    let memory =
+        cli.ok(&["add", "--title", "Seaside", "--text", "We built castles.\nThe tide came in."]);
+    let id = memory["memory"]["id"].as_i64().expect("id").to_string();
+    let mut photos = Vec::new();
+    for (i, (w, h)) in [(400u32, 300u32), (300, 400)].into_iter().enumerate() {
+        let path = cli.dir.path().join(format!("p{i}.png"));
+        image::RgbImage::from_fn(w, h, |x, _| image::Rgb([x as u8, i as u8 * 100, 0]))
+            .save(&path)
+            .expect("png");
+        let added = cli.ok(&["photo", "add", &id, path.to_str().expect("path")]);
+        photos.push(added[0]["photo"]["media"]["id"].as_i64().expect("id"));
+    }
+    let board = cli.ok(&["video", "storyboard", &id]);
+    assert_eq!(board["duration_ms"], 10_000);
+    assert_eq!(board["resolution"], "p720");
+    assert_eq!(board["scenes"][0]["visual"]["media_id"], photos[0]);
+    assert_eq!(board["captions"].as_array().map(Vec::len), Some(2));
+
+    let second = photos[1].to_string();
+    let edited = cli.ok(&["video", "storyboard", &id, "--order", &second, "--resolution", "1080p"]);
+    assert_eq!(edited["scenes"][0]["visual"]["media_id"], photos[1]);
+    assert_eq!(edited["resolution"], "p1080");
+    assert_eq!(cli.ok(&["video", "storyboard", &id]), edited, "the edit is kept");
+
+    // No recording: no span to choose.
+    let (code, doc) = cli.run(&["video", "storyboard", &id, "--span", "1-2"]);
+    assert_eq!((code, doc["error"]["kind"].as_str()), (1, Some("invalid_input")), "{doc}");
+    let (code, _) = cli.run(&["video", "storyboard", &id, "--span", "soon"]);
+    assert_eq!(code, 2);
+}
