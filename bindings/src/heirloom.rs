@@ -3,6 +3,7 @@
 use crate::key_store::{HostKeys, KeyStore};
 use crate::session::Session;
 use crate::sharing_types::{ConsentPolicy, EnclaveConfig};
+use crate::Videos;
 use crate::{
     ApiError, Consent, Facts, Identity, Interview, Life, Memories, Merges, Outbox, People, Photos,
     Recorder, Search, Transcriber,
@@ -46,6 +47,11 @@ impl Heirloom {
     /// Photos: import, details, thumbnails.
     pub fn photos(&self) -> Arc<Photos> {
         Arc::new(Photos::new(self.session.clone()))
+    }
+
+    /// Memory videos: storyboards to show and edit.
+    pub fn videos(&self) -> Arc<Videos> {
+        Arc::new(Videos::new(self.session.clone()))
     }
 
     /// Voice recording, WAV import and recovery of interrupted recordings.

@@ -26,6 +26,7 @@ mod sharing_types;
 mod speech;
 mod types;
 mod understanding_types;
+mod videos;
 
 pub use consent::Consent;
 pub use error::ApiError;
@@ -50,3 +51,4 @@ pub use speech::{
     BackgroundReport, CancelHandle, HeardSegment, SpeechModelKind, TranscribeConfig, Transcriber,
     TranscriptionListener, TranscriptionResult,
 };
+pub use videos::{CropRect, StoryCaption, StoryScene, StoryboardChanges, StoryboardView, Videos};

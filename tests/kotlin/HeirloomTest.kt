@@ -165,6 +165,17 @@ fun main() {
             checkEq(photos.details(imported.photo.media.id).media.id, imported.photo.media.id, "details")
             checkEq(photos.import(memory.id, jpeg.path).alreadyStored, true, "stored once")
             checkEq(h.memories().detail(memory.id).media.size, 1, "attached once")
+            val videos = h.videos()
+            val board = videos.storyboard(memory.id)
+            checkEq(board.scenes.map { it.mediaId }, listOf<Long?>(imported.photo.media.id), "one scene for the photo")
+            checkEq(board.width to board.durationMs, 1280u to 5000u, "720p, 5 s without narration")
+            check(board.scenes[0].cropFrom != board.scenes[0].cropTo, "the photo pans and zooms")
+            val hd = videos.editStoryboard(memory.id, StoryboardChanges(listOf(), listOf(), null, null, true))
+            checkEq(hd.width, 1920u, "1080p chosen")
+            checkEq(videos.storyboard(memory.id).width, 1920u, "the change is kept")
+            checkThrows<ApiException.InvalidInput>("half a span") {
+                videos.editStoryboard(memory.id, StoryboardChanges(listOf(), listOf(), 1000u, null, null))
+            }
             val notes = dir.resolve("notes.jpg").toFile().apply { writeText("not a photo") }
             checkThrows<ApiException.InvalidInput>("not an image") { photos.import(memory.id, notes.path) }
             val cut = dir.resolve("cut.jpg").toFile().apply { writeBytes(jpeg.readBytes().copyOf(2000)) }
