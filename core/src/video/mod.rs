@@ -1,13 +1,15 @@
 //! Memory videos: a storyboard made from a memory (its photos, or a title card; the
 //! transcript as captions; the recording, trimmed, as narration) that the owner can reorder,
-//! prune and trim, and that the renderer turns into an MP4. This slice holds the storyboard;
-//! rendering and encoding follow.
+//! prune and trim, and that the renderer turns into an MP4. Built so far: the storyboard and
+//! the frame renderer (Ken Burns, crossfades); captions, encoding and muxing follow.
 
+mod render;
 mod storyboard;
 
 #[cfg(test)]
 mod tests;
 
+pub use render::{FrameRenderer, PRESCALE};
 pub use storyboard::{
     Caption, KenBurns, Narration, Rect, Resolution, Scene, Storyboard, StoryboardEdit, Visual,
     CROSSFADE_MS, MIN_SCENE_MS,

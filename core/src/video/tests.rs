@@ -1,6 +1,7 @@
 //! Storyboards from real graphs: photos, narration, captions, edits, and the Ken Burns crops.
 
 use super::storyboard::ken_burns;
+use super::storyboard::Rect;
 use super::*;
 use crate::graph::{MemoryGraph, NewSegment};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
@@ -186,4 +187,115 @@ fn ken_burns_crops_fit_the_frame_and_keep_the_centre_in_view() {
             }
         }
     }
+}
+
+fn solid(
+    dir: &std::path::Path,
+    g: &MemoryGraph,
+    memory: i64,
+    name: &str,
+    w: u32,
+    h: u32,
+    colour: impl Fn(u32, u32) -> [u8; 3],
+) -> i64 {
+    let path = dir.join(name);
+    RgbImage::from_fn(w, h, |x, y| Rgb(colour(x, y)))
+        .save_with_format(&path, ImageFormat::Png)
+        .expect("png");
+    g.import_photo(memory, &path).expect("photo").photo.media.id
+}
+
+fn mean(frame: &RgbImage) -> [f64; 3] {
+    let mut sum = [0f64; 3];
+    for p in frame.pixels() {
+        for c in 0..3 {
+            sum[c] += f64::from(p[c]);
+        }
+    }
+    let n = f64::from(frame.width() * frame.height());
+    sum.map(|s| s / n)
+}
+
+#[test]
+fn frames_show_each_photo_and_crossfade_between_them() {
+    let (dir, g) = graph();
+    let m = g.add_text_memory("Colours", "red\nblue", None).expect("memory").memory.id;
+    solid(dir.path(), &g, m, "red.png", 800, 600, |_, _| [200, 0, 0]);
+    solid(dir.path(), &g, m, "blue.png", 800, 600, |_, _| [0, 0, 200]);
+    let board = storyboard(&g, m).expect("storyboard");
+    assert_eq!((board.scenes[1].start_ms, board.scenes[0].duration_ms), (5_000, 5_600));
+    let mut r = FrameRenderer::new(&g, board);
+    let red = r.frame(1_000).expect("frame");
+    assert_eq!(red.dimensions(), (1280, 720));
+    let near = |a: [f64; 3], b: [f64; 3]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 3.0);
+    assert!(near(mean(&red), [200.0, 0.0, 0.0]), "{:?}", mean(&red));
+    // Halfway through the 600 ms crossfade: half of each.
+    let mid = mean(&r.frame(5_300).expect("frame"));
+    assert!(near(mid, [100.0, 0.0, 100.0]), "{mid:?}");
+    let blue = mean(&r.frame(7_000).expect("frame"));
+    assert!(near(blue, [0.0, 0.0, 200.0]), "{blue:?}");
+}
+
+#[test]
+fn the_ken_burns_move_frames_the_crop_it_describes() {
+    let (dir, g) = graph();
+    let m = g.add_text_memory("Halves", "left and right", None).expect("memory").memory.id;
+    // The frame's aspect, left half red and right half green.
+    solid(dir.path(), &g, m, "halves.png", 1600, 900, |x, _| {
+        if x < 800 {
+            [220, 0, 0]
+        } else {
+            [0, 220, 0]
+        }
+    });
+    let board = storyboard(&g, m).expect("storyboard");
+    let Visual::Photo { motion, .. } = board.scenes[0].visual.clone() else { panic!("photo") };
+    let mut r = FrameRenderer::new(&g, board.clone());
+    let edge = |frame: &RgbImage| {
+        (0..frame.width()).find(|&x| frame.get_pixel(x, 360)[1] > 110).expect("green")
+    };
+    // Where the photo's middle line falls in the frame for a crop.
+    let expect = |rect: Rect| ((0.5 - rect.x) / rect.w * 1280.0).round() as i64;
+    let start = r.frame(0).expect("frame");
+    assert!(
+        (i64::from(edge(&start)) - expect(motion.from)).abs() <= 2,
+        "{} vs {}",
+        edge(&start),
+        expect(motion.from)
+    );
+    let end = r.frame(board.duration_ms - 1).expect("frame");
+    assert!(
+        (i64::from(edge(&end)) - expect(motion.to)).abs() <= 3,
+        "{} vs {}",
+        edge(&end),
+        expect(motion.to)
+    );
+    assert_ne!(edge(&start), edge(&end), "the camera moved");
+}
+
+#[test]
+fn the_renderer_holds_at_most_two_prescaled_photos() {
+    let (dir, g) = graph();
+    let m = g.add_text_memory("Many", "one\ntwo\nthree", None).expect("memory").memory.id;
+    for i in 0..3u8 {
+        solid(dir.path(), &g, m, &format!("big{i}.png"), 4000, 3000, move |x, y| {
+            [(x % 256) as u8, (y % 256) as u8, i * 80]
+        });
+    }
+    let board = storyboard(&g, m).expect("storyboard");
+    let mut r = FrameRenderer::new(&g, board);
+    // A 4000x3000 photo pre-scaled so its 16:9 crop spans 1.25 x 1280 px: 1600 x 1200 RGB.
+    let one = 1600 * 1200 * 3;
+    let mut peak = 0;
+    for t in (0..15_000).step_by(250) {
+        r.frame(t).expect("frame");
+        peak = peak.max(r.held_bytes());
+    }
+    assert!(peak <= 2 * one + one / 10, "held {peak} bytes");
+    assert!(peak >= 2 * one - one / 10, "crossfades hold two: {peak}");
+    // A title card for a memory without photos.
+    let bare = g.add_text_memory("Untitled days", "x", None).expect("memory").memory.id;
+    let card =
+        FrameRenderer::new(&g, storyboard(&g, bare).expect("board")).frame(100).expect("frame");
+    assert!(card.pixels().all(|p| p.0 == [38, 34, 32]));
 }
