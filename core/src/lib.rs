@@ -10,6 +10,7 @@ pub mod clock;
 pub mod consent;
 pub mod embed;
 pub mod extract;
+pub mod family;
 pub mod graph;
 pub mod interview;
 pub mod keystore;

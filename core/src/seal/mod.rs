@@ -12,7 +12,7 @@
 //! passphrase (scrypt) files, post-quantum hybrid and plugin recipients.
 
 mod age;
-mod bech32;
+pub(crate) mod bech32;
 mod bundle;
 mod header;
 mod keys;

@@ -17,6 +17,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/008_outbox.sql"),
     include_str!("migrations/009_photos.sql"),
     include_str!("migrations/010_storyboard.sql"),
+    include_str!("migrations/011_family.sql"),
 ];
 
 /// The schema version this build writes.
