@@ -164,6 +164,9 @@ pub enum Command {
     /// Memory videos: the storyboard (photos, narration span, captions) and its edits.
     #[command(subcommand)]
     Video(VideoCommand),
+    /// The family circle shares are sealed to: invites, members, removal.
+    #[command(subcommand)]
+    Family(FamilyCommand),
     /// The owner's keys: show the public keys, print the recovery kit, restore from it.
     #[command(subcommand)]
     Identity(IdentityCommand),
@@ -427,6 +430,24 @@ pub enum PhotoCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum FamilyCommand {
+    /// Print this device's invite (text to type or turn into a QR code) for a family circle.
+    Invite {
+        /// The name you go by in the family.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["family", "guardian", "friend"], default_value = "family")]
+        role: String,
+    },
+    /// Add the member an invite describes.
+    Add { invite: String },
+    /// Every member, current and removed.
+    List,
+    /// Leave a member out of every later share.
+    Remove { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum VideoCommand {
     /// Show a memory's video storyboard; with any option, change it (the change is kept).
     Storyboard {
@@ -586,6 +607,10 @@ impl Command {
             Command::Photo(PhotoCommand::Show { .. }) => "photo show",
             Command::Photo(PhotoCommand::Export { .. }) => "photo export",
             Command::Video(VideoCommand::Storyboard { .. }) => "video storyboard",
+            Command::Family(FamilyCommand::Invite { .. }) => "family invite",
+            Command::Family(FamilyCommand::Add { .. }) => "family add",
+            Command::Family(FamilyCommand::List) => "family list",
+            Command::Family(FamilyCommand::Remove { .. }) => "family remove",
             Command::Identity(IdentityCommand::Show) => "identity show",
             Command::Identity(IdentityCommand::RecoveryKit) => "identity recovery-kit",
             Command::Identity(IdentityCommand::Restore { .. }) => "identity restore",

@@ -427,6 +427,7 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
         Command::Media(_)
         | Command::Photo(_)
         | Command::Video(_)
+        | Command::Family(_)
         | Command::Identity(_)
         | Command::Consent(_)
         | Command::Outbox(_)

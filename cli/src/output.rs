@@ -31,6 +31,17 @@ impl From<GraphError> for CliError {
     }
 }
 
+impl From<heirloom_core::family::FamilyError> for CliError {
+    fn from(e: heirloom_core::family::FamilyError) -> Self {
+        use heirloom_core::family::FamilyError as F;
+        match e {
+            F::Graph(g) => Self::Graph(g),
+            F::NotFound { id } => Self::Graph(GraphError::NotFound { what: "family member", id }),
+            other => Self::Graph(GraphError::InvalidInput { reason: other.to_string() }),
+        }
+    }
+}
+
 impl From<heirloom_core::video::VideoError> for CliError {
     fn from(e: heirloom_core::video::VideoError) -> Self {
         match e {

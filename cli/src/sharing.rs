@@ -2,13 +2,14 @@
 //! outbox (with progress) and the receipts that prove what left and what was erased.
 
 use crate::args::{
-    Command, ConsentCommand, EnclaveArgs, IdentityCommand, MediaCommand, OutboxCommand,
-    PhotoCommand, VideoCommand,
+    Command, ConsentCommand, EnclaveArgs, FamilyCommand, IdentityCommand, MediaCommand,
+    OutboxCommand, PhotoCommand, VideoCommand,
 };
 use crate::output::{CliError, Output};
 use heirloom_core::consent::{
     self, ConsentReceipt, ConsentRequest, GivenBy, Giver, Policy, Subject,
 };
+use heirloom_core::family;
 use heirloom_core::graph::{MediaKind, MemoryGraph, Rendition};
 use heirloom_core::keystore::FileKeyStore;
 use heirloom_core::outbox::{
@@ -275,6 +276,56 @@ pub fn run(
                 lines.join("\n")
             });
         }
+        Command::Family(cmd) => match cmd {
+            FamilyCommand::Invite { name: member, role } => {
+                let role = match role.as_str() {
+                    "guardian" => family::FamilyRole::Guardian,
+                    "friend" => family::FamilyRole::Friend,
+                    _ => family::FamilyRole::Family,
+                };
+                let invite = family::Invite::for_owner(&owner(keys)?.public(), member, role)?;
+                out.emit(name, &serde_json::json!({ "invite": invite }), |_| invite.clone());
+            }
+            FamilyCommand::Add { invite } => {
+                let member = family::add_member(graph, invite)?;
+                out.emit(name, &member, |m| {
+                    format!("Added {} ({}) as family member {}", m.name, m.role.as_str(), m.id)
+                });
+            }
+            FamilyCommand::List => {
+                let list = family::members(graph)?;
+                out.emit(name, &list, |list| {
+                    if list.is_empty() {
+                        return "No family members yet.".to_owned();
+                    }
+                    list.iter()
+                        .map(|m| {
+                            format!(
+                                "{:>3}  {} ({}){}",
+                                m.id,
+                                m.name,
+                                m.role.as_str(),
+                                m.removed_at_ms.map_or_else(String::new, |ms| format!(
+                                    ", removed {}",
+                                    heirloom_core::clock::rfc3339(ms)
+                                ))
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                });
+            }
+            FamilyCommand::Remove { id } => {
+                let removed = family::remove_member(graph, *id)?;
+                out.emit(name, &serde_json::json!({ "id": id, "removed": removed }), |_| {
+                    if removed {
+                        format!("Member {id} is left out of later shares (what they already have stays theirs).")
+                    } else {
+                        format!("Member {id} was already removed.")
+                    }
+                });
+            }
+        },
         Command::Photo(PhotoCommand::Export { id, size, output }) => {
             let kind = match size.as_str() {
                 "256" => Rendition::Thumb256,

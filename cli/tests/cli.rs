@@ -412,3 +412,32 @@ fn video_storyboard_shows_and_keeps_the_owners_edit() {
     let (code, _) = cli.run(&["video", "storyboard", &id, "--span", "soon"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn family_invite_add_list_remove() {
+    // Two devices: the member makes an invite on theirs; the owner adds it on theirs.
+    let member = Cli::new();
+    member.ok(&["init"]);
+    let invite = member.ok(&["family", "invite", "--name", "Anna", "--role", "guardian"]);
+    let code = invite["invite"].as_str().expect("invite").to_owned();
+    assert!(code.starts_with("HLINVITE1"), "{code}");
+
+    let owner = Cli::new();
+    owner.ok(&["init"]);
+    let added = owner.ok(&["family", "add", &code]);
+    assert_eq!((added["name"].as_str(), added["role"].as_str()), (Some("Anna"), Some("guardian")));
+    let id = added["id"].as_i64().expect("id").to_string();
+    assert_eq!(owner.ok(&["family", "list"]).as_array().map(Vec::len), Some(1));
+    assert_eq!(owner.ok(&["family", "remove", &id])["removed"], true);
+    assert!(owner.ok(&["family", "list"])[0]["removed_at_ms"].is_i64());
+
+    // A mistyped invite is a typed error that does not echo it.
+    let mut typo = code.clone();
+    let last = typo.pop().expect("char");
+    typo.push(if last == 'Q' { 'P' } else { 'Q' });
+    let (status, doc) = owner.run(&["family", "add", &typo]);
+    assert_eq!((status, doc["error"]["kind"].as_str()), (1, Some("invalid_input")), "{doc}");
+    assert!(!doc.to_string().contains(&typo), "{doc}");
+    let (status, doc) = owner.run(&["family", "remove", "77"]);
+    assert_eq!((status, doc["error"]["kind"].as_str()), (1, Some("not_found")), "{doc}");
+}
