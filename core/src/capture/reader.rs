@@ -145,6 +145,28 @@ fn scan(
     Ok(out)
 }
 
+/// Reads and authenticates chunk `index` of a finished recording (its length prefix and sealed
+/// body): the plaintext and whether it is the closing chunk. A cut-off chunk is `Truncated`.
+pub(crate) fn next_chunk(
+    r: &mut impl Read,
+    cipher: &ChunkCipher,
+    index: u64,
+) -> Result<(Vec<u8>, bool), CaptureError> {
+    let mut len_bytes = [0u8; 4];
+    if read_up_to(r, &mut len_bytes).map_err(CaptureError::io("read the recording"))? < 4 {
+        return Err(CaptureError::Truncated { chunks: index });
+    }
+    let len = u32::from_le_bytes(len_bytes) as usize;
+    if !(TAG_LEN..=MAX_CHUNK_PLAINTEXT + TAG_LEN).contains(&len) {
+        return Err(CaptureError::NotARecording { reason: "bad chunk length" });
+    }
+    let mut sealed = vec![0u8; len];
+    if read_up_to(r, &mut sealed).map_err(CaptureError::io("read the recording"))? < len {
+        return Err(CaptureError::Truncated { chunks: index });
+    }
+    cipher.open(index, &sealed)
+}
+
 pub(crate) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
@@ -265,25 +287,7 @@ impl WavReader {
         if self.finished {
             return Ok(false);
         }
-        let mut len_bytes = [0u8; 4];
-        if read_up_to(&mut self.file, &mut len_bytes)
-            .map_err(CaptureError::io("read the recording"))?
-            < 4
-        {
-            return Err(CaptureError::Truncated { chunks: self.next_chunk });
-        }
-        let len = u32::from_le_bytes(len_bytes) as usize;
-        if !(TAG_LEN..=MAX_CHUNK_PLAINTEXT + TAG_LEN).contains(&len) {
-            return Err(CaptureError::NotARecording { reason: "bad chunk length" });
-        }
-        let mut sealed = vec![0u8; len];
-        if read_up_to(&mut self.file, &mut sealed)
-            .map_err(CaptureError::io("read the recording"))?
-            < len
-        {
-            return Err(CaptureError::Truncated { chunks: self.next_chunk });
-        }
-        let (plain, last) = self.cipher.open(self.next_chunk, &sealed)?;
+        let (plain, last) = next_chunk(&mut self.file, &self.cipher, self.next_chunk)?;
         self.next_chunk += 1;
         self.finished = last;
         self.pending.clear();

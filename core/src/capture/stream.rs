@@ -2,8 +2,8 @@
 //! interview is never held whole: authenticated chunk by chunk, mixed to mono, and resampled
 //! with the same band-limited resampler as [`super::to_speech_rate`].
 
-use super::format::{ChunkCipher, Header, HEADER_LEN, MAX_CHUNK_PLAINTEXT, TAG_LEN};
-use super::reader::{check_name, read_up_to};
+use super::format::{ChunkCipher, Header, HEADER_LEN};
+use super::reader::{check_name, next_chunk, read_up_to};
 use super::resample::SPEECH_RATE;
 use super::CaptureError;
 use crate::keystore::SecretKey;
@@ -94,24 +94,7 @@ impl SpeechStream {
         if self.input_done {
             return Ok(false);
         }
-        let mut len_bytes = [0u8; 4];
-        let got = read_up_to(&mut self.file, &mut len_bytes)
-            .map_err(CaptureError::io("read the recording"))?;
-        if got < 4 {
-            return Err(CaptureError::Truncated { chunks: self.next_chunk });
-        }
-        let len = u32::from_le_bytes(len_bytes) as usize;
-        if !(TAG_LEN..=MAX_CHUNK_PLAINTEXT + TAG_LEN).contains(&len) {
-            return Err(CaptureError::NotARecording { reason: "bad chunk length" });
-        }
-        let mut sealed = vec![0u8; len];
-        if read_up_to(&mut self.file, &mut sealed)
-            .map_err(CaptureError::io("read the recording"))?
-            < len
-        {
-            return Err(CaptureError::Truncated { chunks: self.next_chunk });
-        }
-        let (plain, last) = self.cipher.open(self.next_chunk, &sealed)?;
+        let (plain, last) = next_chunk(&mut self.file, &self.cipher, self.next_chunk)?;
         self.next_chunk += 1;
         if plain.len() % (2 * self.channels) != 0 {
             return Err(CaptureError::NotARecording { reason: "ragged chunk" });
