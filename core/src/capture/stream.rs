@@ -1,4 +1,5 @@
-//! Streaming a finished recording back as 16 kHz mono f32, a chunk at a time, so an hour of
+//! Streaming a finished recording back as mono f32 (16 kHz for speech, 48 kHz for a video's
+//! narration), a chunk at a time, so an hour of
 //! interview is never held whole: authenticated chunk by chunk, mixed to mono, and resampled
 //! with the same band-limited resampler as [`super::to_speech_rate`].
 
@@ -45,6 +46,16 @@ impl SpeechStream {
     /// Opens a finished recording. `total_frames` (frames at the recording's rate, e.g. from
     /// the graph's duration) only feeds progress reports.
     pub fn open(path: &Path, audio_key: &SecretKey) -> Result<SpeechStream, CaptureError> {
+        Self::open_at_rate(path, audio_key, SPEECH_RATE)
+    }
+
+    /// Opens a finished recording to read as mono f32 at `rate` Hz (e.g. 48 kHz for a video's
+    /// narration).
+    pub fn open_at_rate(
+        path: &Path,
+        audio_key: &SecretKey,
+        rate_out: u32,
+    ) -> Result<SpeechStream, CaptureError> {
         let mut file =
             BufReader::new(File::open(path).map_err(CaptureError::io("open the recording"))?);
         let mut head = [0u8; HEADER_LEN];
@@ -53,10 +64,10 @@ impl SpeechStream {
         let header = Header::parse(&head[..got])?;
         check_name(path, &header)?;
         let rate = header.sample_rate as usize;
-        let resampler = if header.sample_rate == SPEECH_RATE {
+        let resampler = if header.sample_rate == rate_out {
             None
         } else {
-            Some(Fft::<f32>::new(rate, SPEECH_RATE as usize, 1024, 1, FixedSync::Both).map_err(
+            Some(Fft::<f32>::new(rate, rate_out as usize, 1024, 1, FixedSync::Both).map_err(
                 |_| CaptureError::UnsupportedFormat { reason: "resampler could not be set up" },
             )?)
         };
@@ -72,7 +83,7 @@ impl SpeechStream {
             next_chunk: 0,
             input_done: false,
             resampler,
-            ratio: f64::from(SPEECH_RATE) / rate as f64,
+            ratio: f64::from(rate_out) / rate as f64,
             pending: Vec::new(),
             out: Vec::new(),
             out_pos: 0,
@@ -84,7 +95,7 @@ impl SpeechStream {
         })
     }
 
-    /// About how many 16 kHz samples the recording holds (for progress).
+    /// About how many output samples the recording holds (for progress).
     pub fn estimated_samples(&self) -> u64 {
         (self.total_frames as f64 * self.ratio) as u64
     }

@@ -145,24 +145,48 @@ impl MemoryGraph {
                 kind: e.kind(),
             })
         })?;
-        let mut id = [0u8; 16];
-        getrandom::fill(&mut id).map_err(|_| GraphError::invalid("no system randomness"))?;
-        let name: String = id.iter().map(|b| format!("{b:02x}")).collect();
-        // The original extension stays visible (`.mov.hlm`) so an export can name the file;
-        // everything else about it is encrypted.
         let ext: String = source
             .extension()
             .and_then(|e| e.to_str())
             .filter(|e| e.len() <= 8 && e.bytes().all(|b| b.is_ascii_alphanumeric()))
             .unwrap_or("bin")
             .to_ascii_lowercase();
+        let mut file = self.new_media_file(&ext)?;
+        let mut input = std::io::BufReader::with_capacity(1 << 16, input);
+        std::io::copy(&mut input, &mut file).map_err(|e| {
+            GraphError::Media(crate::media::MediaError::Io {
+                op: "store a media file",
+                kind: e.kind(),
+            })
+        })?;
+        self.attach_media_file(memory, file, kind)
+    }
+
+    /// Starts a new encrypted media file (`media/<random>.<ext>.hlm`): write the plaintext to
+    /// it, then [`MemoryGraph::attach_media_file`]. Dropped unattached, it leaves nothing.
+    pub fn new_media_file(&self, ext: &str) -> Result<NewMediaFile, GraphError> {
+        let mut id = [0u8; 16];
+        getrandom::fill(&mut id).map_err(|_| GraphError::invalid("no system randomness"))?;
+        let name: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        // The original extension stays visible (`.mov.hlm`) so an export can name the file;
+        // everything else about it is encrypted.
         let relative = format!("{MEDIA_DIR}/{name}.{ext}.hlm");
+        let file =
+            crate::media::SealedFile::create(&self.media_key(), &self.data_dir.join(&relative))?;
+        Ok(NewMediaFile { file, relative })
+    }
+
+    /// Puts a written media file in place and attaches it to `memory` (once per content: the
+    /// same bytes stored before are reused and this copy removed).
+    pub fn attach_media_file(
+        &self,
+        memory: MemoryId,
+        file: NewMediaFile,
+        kind: MediaKind,
+    ) -> Result<Media, GraphError> {
+        let NewMediaFile { file, relative } = file;
+        let (_, digest) = file.commit()?;
         let full = self.data_dir.join(&relative);
-        let (_, digest) = crate::media::seal_file(
-            &self.media_key(),
-            std::io::BufReader::with_capacity(1 << 16, input),
-            &full,
-        )?;
         let digest: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         let new = NewMedia {
             kind,
@@ -233,5 +257,28 @@ impl MemoryGraph {
             )?;
             Ok(tx.query_row(&format!("SELECT {MEDIA_COLUMNS} FROM media m WHERE m.id = ?1"), [id], media_from_row)?)
         })
+    }
+}
+
+/// A media file being written, encrypted, before it is attached (see
+/// [`MemoryGraph::new_media_file`]).
+pub struct NewMediaFile {
+    file: crate::media::SealedFile,
+    relative: String,
+}
+
+impl std::fmt::Debug for NewMediaFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewMediaFile")
+    }
+}
+
+impl std::io::Write for NewMediaFile {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.file.write(data)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
     }
 }

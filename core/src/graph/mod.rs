@@ -27,6 +27,7 @@ pub use about::AboutWhenParseError;
 pub use entities::EntityQuery;
 pub use error::GraphError;
 pub use facts::{ExtractionReport, FactView};
+pub use media::NewMediaFile;
 pub use memories::{DeletedMemory, MemoryDetail};
 pub use merge::{MergeProposal, MergeState};
 pub use model::*;

@@ -156,6 +156,20 @@ impl MemoryGraph {
         Ok((transcript, stored))
     }
 
+    /// A recording streamed as mono f32 at `rate` Hz, authenticated chunk by chunk (a video's
+    /// narration reads it at 48 kHz).
+    pub fn recording_stream(
+        &self,
+        recording: RecordingId,
+        rate: u32,
+    ) -> Result<capture::SpeechStream, GraphError> {
+        let rec = self.recording(recording)?;
+        let path = self
+            .data_file(&rec.audio_path)
+            .ok_or_else(|| GraphError::invalid("recording path is not a file reference"))?;
+        Ok(capture::SpeechStream::open_at_rate(&path, &self.audio_key(), rate)?)
+    }
+
     /// Names of people and places, most mentioned first: the recogniser's vocabulary.
     pub fn vocabulary(&self, limit: u32) -> Result<Vec<String>, GraphError> {
         self.db.read(|tx| {

@@ -18,7 +18,9 @@ pub(crate) mod tests;
 pub use decode::{clean_copy, decode, thumbnail, DecodedPhoto, PhotoFormat, MAX_SIDE, THUMB_SIZES};
 pub use exif::{PhotoMetadata, TakenAt};
 pub use phash::{dhash, hamming, NEAR_DUPLICATE_BITS};
-pub use vault::{open_file, plaintext_len, seal_file, VaultReader, VaultWriter, MEDIA_KEY_PURPOSE};
+pub use vault::{
+    open_file, plaintext_len, seal_file, SealedFile, VaultReader, VaultWriter, MEDIA_KEY_PURPOSE,
+};
 
 /// What went wrong with a photo or a stored media file. Never names the file or its content.
 #[derive(Debug, thiserror::Error)]

@@ -125,6 +125,63 @@ impl<R: Read> Read for VaultReader<R> {
     }
 }
 
+/// A media file being written encrypted: a scratch file beside `dest`, synced and renamed
+/// into place by [`SealedFile::commit`] (dropped without it, nothing is left behind). Hashes
+/// the plaintext as it goes.
+pub struct SealedFile {
+    writer: VaultWriter<std::io::BufWriter<File>>,
+    scratch: tempfile::TempPath,
+    dest: std::path::PathBuf,
+    hash: Sha256,
+    total: u64,
+}
+
+impl std::fmt::Debug for SealedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedFile").field("total", &self.total).finish_non_exhaustive()
+    }
+}
+
+impl SealedFile {
+    pub fn create(key: &SecretKey, dest: &Path) -> Result<SealedFile, MediaError> {
+        let dir = dest.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(MediaError::io("create the media folder"))?;
+        let scratch =
+            tempfile::NamedTempFile::new_in(dir).map_err(MediaError::io("write a media file"))?;
+        let (file, scratch) = scratch.into_parts();
+        let writer = VaultWriter::new(key, std::io::BufWriter::with_capacity(1 << 16, file))?;
+        Ok(SealedFile { writer, scratch, dest: dest.to_path_buf(), hash: Sha256::new(), total: 0 })
+    }
+
+    /// Finishes the file and puts it in place; returns the plaintext's length and SHA-256.
+    pub fn commit(self) -> Result<(u64, [u8; 32]), MediaError> {
+        let file = self
+            .writer
+            .finish()?
+            .into_inner()
+            .map_err(|e| MediaError::Io { op: "write a media file", kind: e.error().kind() })?;
+        file.sync_all().map_err(MediaError::io("write a media file"))?;
+        drop(file);
+        self.scratch
+            .persist(&self.dest)
+            .map_err(|e| MediaError::Io { op: "store a media file", kind: e.error.kind() })?;
+        Ok((self.total, self.hash.finalize().into()))
+    }
+}
+
+impl Write for SealedFile {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let n = self.writer.write(data)?;
+        self.hash.update(&data[..n]);
+        self.total += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.flush()
+    }
+}
+
 /// Encrypts everything `src` yields into `dest` (a scratch file beside it, synced, then
 /// renamed into place). Returns the plaintext's length and SHA-256.
 pub fn seal_file(
@@ -132,13 +189,7 @@ pub fn seal_file(
     mut src: impl Read,
     dest: &Path,
 ) -> Result<(u64, [u8; 32]), MediaError> {
-    let dir = dest.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(MediaError::io("create the media folder"))?;
-    let scratch =
-        tempfile::NamedTempFile::new_in(dir).map_err(MediaError::io("write a media file"))?;
-    let mut writer = VaultWriter::new(key, std::io::BufWriter::new(scratch.as_file()))?;
-    let mut hash = Sha256::new();
-    let mut total = 0u64;
+    let mut out = SealedFile::create(key, dest)?;
     let mut buf = vec![0u8; 1 << 16];
     loop {
         let n = match src.read(&mut buf) {
@@ -147,16 +198,9 @@ pub fn seal_file(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(MediaError::Io { op: "read the media file", kind: e.kind() }),
         };
-        hash.update(&buf[..n]);
-        writer.write_all(&buf[..n]).map_err(MediaError::io("write a media file"))?;
-        total += n as u64;
+        out.write_all(&buf[..n]).map_err(MediaError::io("write a media file"))?;
     }
-    writer.finish()?.flush().map_err(MediaError::io("write a media file"))?;
-    scratch.as_file().sync_all().map_err(MediaError::io("write a media file"))?;
-    scratch
-        .persist(dest)
-        .map_err(|e| MediaError::Io { op: "store a media file", kind: e.error.kind() })?;
-    Ok((total, hash.finalize().into()))
+    out.commit()
 }
 
 /// The plaintext length of a stored media file, from its size alone (every 64 KiB chunk

@@ -5,6 +5,7 @@
 //! pre-scaled photos and one frame, whatever the video's length.
 
 use super::storyboard::{Rect, Scene, Storyboard, Visual};
+use super::text::{Fonts, Placement, TextBlock};
 use super::VideoError;
 use crate::graph::{MediaId, MemoryGraph};
 use image::imageops::FilterType;
@@ -21,7 +22,12 @@ struct Prepared {
     index: usize,
     /// `None` for a title card.
     pixels: Option<RgbImage>,
+    /// A title card's title.
+    title: Option<TextBlock>,
 }
+
+/// Captions fade in and out over this long.
+const CAPTION_FADE_MS: u32 = 150;
 
 /// Draws frames of one storyboard, in time order (random access works, but re-prepares).
 pub struct FrameRenderer<'g> {
@@ -30,6 +36,9 @@ pub struct FrameRenderer<'g> {
     width: u32,
     height: u32,
     prepared: Vec<Prepared>,
+    fonts: Option<Fonts>,
+    /// The caption on screen, drawn once: its index in the storyboard and its block.
+    caption: Option<(usize, Option<TextBlock>)>,
 }
 
 impl std::fmt::Debug for FrameRenderer<'_> {
@@ -55,7 +64,13 @@ fn lerp_rect(a: Rect, b: Rect, t: f32) -> Rect {
 impl<'g> FrameRenderer<'g> {
     pub fn new(graph: &'g MemoryGraph, board: Storyboard) -> Self {
         let (width, height) = board.resolution.size();
-        Self { graph, board, width, height, prepared: Vec::new() }
+        Self { graph, board, width, height, prepared: Vec::new(), fonts: None, caption: None }
+    }
+
+    /// Draws captions, and titles on title cards, with these fonts (without: pictures only).
+    pub fn with_fonts(mut self, fonts: Fonts) -> Self {
+        self.fonts = Some(fonts);
+        self
     }
 
     pub fn size(&self) -> (u32, u32) {
@@ -101,7 +116,13 @@ impl<'g> FrameRenderer<'g> {
             }
             Visual::TitleCard { .. } => None,
         };
-        self.prepared.push(Prepared { index, pixels });
+        let title = match (&self.board.scenes[index].visual, &self.fonts) {
+            (Visual::TitleCard { title }, Some(fonts)) => {
+                fonts.block(title, self.width, self.height, Placement::Centre)
+            }
+            _ => None,
+        };
+        self.prepared.push(Prepared { index, pixels, title });
         Ok(())
     }
 
@@ -151,6 +172,9 @@ impl<'g> FrameRenderer<'g> {
                 for px in out.pixels_mut() {
                     blend(px, card);
                 }
+                if let Some(title) = &prepared.title {
+                    title.draw(out, alpha);
+                }
             }
         }
     }
@@ -175,7 +199,29 @@ impl<'g> FrameRenderer<'g> {
             let alpha = (t_ms - start) as f32 / (end - start).max(1) as f32;
             self.draw(later, t_ms, alpha.clamp(0.0, 1.0), &mut out);
         }
+        self.draw_caption(t_ms, &mut out);
         Ok(out)
+    }
+
+    /// The caption showing at `t_ms`, faded at its ends.
+    fn draw_caption(&mut self, t_ms: u32, out: &mut RgbImage) {
+        let Some(fonts) = &self.fonts else { return };
+        let Some(index) =
+            self.board.captions.iter().position(|c| t_ms >= c.start_ms && t_ms < c.end_ms)
+        else {
+            return;
+        };
+        if self.caption.as_ref().map(|(i, _)| *i) != Some(index) {
+            let text = &self.board.captions[index].text;
+            self.caption =
+                Some((index, fonts.block(text, self.width, self.height, Placement::Bottom)));
+        }
+        let caption = &self.board.captions[index];
+        let edge = (t_ms - caption.start_ms).min(caption.end_ms - t_ms);
+        let opacity = ((edge as f32 + 0.5) / CAPTION_FADE_MS as f32).min(1.0);
+        if let Some((_, Some(block))) = &self.caption {
+            block.draw(out, opacity);
+        }
     }
 
     /// Bytes held by prepared photos (for tests of the memory bound).
