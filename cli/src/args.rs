@@ -464,6 +464,24 @@ pub enum VideoCommand {
         #[arg(long, value_parser = ["720p", "1080p"])]
         resolution: Option<String>,
     },
+    /// Render a memory's video (its storyboard) to an MP4, with a progress bar on standard
+    /// error. With -o the MP4 is written there, unencrypted, for you to share; without, or with
+    /// --keep, it is stored encrypted with the memory.
+    Render {
+        memory: i64,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Also keep the video with the memory (encrypted).
+        #[arg(long)]
+        keep: bool,
+        /// Directory holding the caption fonts (default: $HEIRLOOM_MODELS, else the checkout's
+        /// models/cache).
+        #[arg(long, env = "HEIRLOOM_MODELS")]
+        models_dir: Option<PathBuf>,
+        /// Show the progress bar even when standard error is not a terminal.
+        #[arg(long)]
+        progress: bool,
+    },
 }
 
 fn span(text: &str) -> Result<(u32, u32), String> {
@@ -607,6 +625,7 @@ impl Command {
             Command::Photo(PhotoCommand::Show { .. }) => "photo show",
             Command::Photo(PhotoCommand::Export { .. }) => "photo export",
             Command::Video(VideoCommand::Storyboard { .. }) => "video storyboard",
+            Command::Video(VideoCommand::Render { .. }) => "video render",
             Command::Family(FamilyCommand::Invite { .. }) => "family invite",
             Command::Family(FamilyCommand::Add { .. }) => "family add",
             Command::Family(FamilyCommand::List) => "family list",

@@ -23,6 +23,8 @@ pub enum CliError {
     Seal(SealError),
     /// Consent or the outbox refused or failed.
     Outbox(OutboxError),
+    /// Rendering a video failed or was cancelled (no content in the message).
+    Render(String),
 }
 
 impl From<GraphError> for CliError {
@@ -49,6 +51,10 @@ impl From<heirloom_core::video::VideoError> for CliError {
             heirloom_core::video::VideoError::InvalidStoryboard { reason } => {
                 Self::Graph(GraphError::InvalidInput { reason: reason.to_owned() })
             }
+            e @ heirloom_core::video::VideoError::Font { .. } => {
+                Self::Input(format!("{e} (models/fetch.sh fonts installs them)"))
+            }
+            other => Self::Render(other.to_string()),
         }
     }
 }
@@ -59,6 +65,7 @@ impl CliError {
         match self {
             CliError::Usage(_) => ("usage", 2),
             CliError::Input(_) => ("input", 1),
+            CliError::Render(_) => ("render", 1),
             CliError::Seal(e) => match e {
                 SealError::InvalidRecipient
                 | SealError::InvalidIdentity
@@ -145,7 +152,7 @@ impl CliError {
             CliError::Graph(g) => g.to_string(),
             CliError::Seal(e) => e.to_string(),
             CliError::Outbox(e) => e.to_string(),
-            CliError::Usage(m) | CliError::Input(m) => m.clone(),
+            CliError::Usage(m) | CliError::Input(m) | CliError::Render(m) => m.clone(),
         }
     }
 }

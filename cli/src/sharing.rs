@@ -215,6 +215,35 @@ pub fn run(
                 )
             });
         }
+        Command::Video(VideoCommand::Render { memory, output, keep, models_dir, progress }) => {
+            let rendered = render_video(
+                graph,
+                *memory,
+                output.as_deref(),
+                *keep || output.is_none(),
+                models_dir.clone().unwrap_or_else(heirloom_core::speech::ModelKind::default_dir),
+                *progress || (!out.is_json() && std::io::stderr().is_terminal()),
+            )?;
+            out.emit(name, &rendered, |r| {
+                let mut lines = vec![format!(
+                    "memory #{memory}: {} frames at {}x{}, {:.1} s, {} bytes, rendered in {:.1} s ({:.1} fps)",
+                    r.frames,
+                    r.width,
+                    r.height,
+                    f64::from(r.duration_ms) / 1000.0,
+                    r.bytes,
+                    r.seconds,
+                    r.frames as f64 / r.seconds.max(1e-3)
+                )];
+                if let Some(path) = &r.file {
+                    lines.push(format!("written to {path}"));
+                }
+                if let Some(id) = r.media_id {
+                    lines.push(format!("kept with the memory as media:{id}"));
+                }
+                lines.join("\n")
+            });
+        }
         Command::Video(VideoCommand::Storyboard { memory, order, drop, span, resolution }) => {
             let resolution = resolution.as_deref().map(|r| {
                 if r == "1080p" {
@@ -578,4 +607,104 @@ pub fn run(
         _ => return Ok(None),
     }
     Ok(Some(()))
+}
+
+/// What `video render` made.
+#[derive(Debug, serde::Serialize)]
+struct RenderedVideo {
+    frames: u64,
+    width: u32,
+    height: u32,
+    duration_ms: u32,
+    bytes: u64,
+    seconds: f64,
+    file: Option<String>,
+    media_id: Option<i64>,
+}
+
+/// A progress bar for a render.
+fn render_bar(show: bool) -> impl FnMut(video::RenderProgress) {
+    let mut last = u64::MAX;
+    move |p: video::RenderProgress| {
+        if !show || p.frames_total == 0 {
+            return;
+        }
+        let pct = p.frames_done * 100 / p.frames_total;
+        if pct == last {
+            return;
+        }
+        last = pct;
+        let filled = (pct / 4) as usize;
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\rrendering [{}{}] {pct:>3}%  frame {} / {}",
+            "#".repeat(filled),
+            "-".repeat(25 - filled),
+            p.frames_done,
+            p.frames_total
+        );
+        if pct == 100 {
+            let _ = writeln!(err);
+        }
+        let _ = err.flush();
+    }
+}
+
+fn render_video(
+    graph: &MemoryGraph,
+    memory: i64,
+    output: Option<&std::path::Path>,
+    keep: bool,
+    models_dir: std::path::PathBuf,
+    show: bool,
+) -> Result<RenderedVideo, CliError> {
+    let fonts = video::Fonts::load(&models_dir)?;
+    let started = std::time::Instant::now();
+    let cancel = heirloom_core::speech::CancelToken::new();
+    let mut report = None;
+    let mut file = None;
+    if let Some(path) = output {
+        let board = video::storyboard(graph, memory)?;
+        let mut v = video::OpenH264Encoder::new();
+        let mut a = video::OpusEncoder::new()?;
+        let encoders = video::Encoders { video: &mut v, audio: &mut a };
+        report = Some(video::render_to_file(
+            graph,
+            &board,
+            Some(fonts.clone()),
+            encoders,
+            path,
+            &mut render_bar(show),
+            &cancel,
+        )?);
+        file = Some(path.display().to_string());
+    }
+    let mut media_id = None;
+    if keep {
+        let mut v = video::OpenH264Encoder::new();
+        let mut a = video::OpusEncoder::new()?;
+        let encoders = video::Encoders { video: &mut v, audio: &mut a };
+        let (media, r) = video::render_memory_video(
+            graph,
+            memory,
+            Some(fonts),
+            encoders,
+            &mut render_bar(show && report.is_none()),
+            &cancel,
+        )?;
+        media_id = Some(media.id);
+        report.get_or_insert(r);
+    }
+    let r = report.ok_or_else(|| CliError::Usage("nothing to render to".into()))?;
+    Ok(RenderedVideo {
+        frames: r.frames,
+        width: r.width,
+        height: r.height,
+        duration_ms: r.duration_ms,
+        bytes: r.bytes,
+        seconds: started.elapsed().as_secs_f64(),
+        file,
+        media_id,
+    })
 }

@@ -414,6 +414,40 @@ fn video_storyboard_shows_and_keeps_the_owners_edit() {
 }
 
 #[test]
+fn video_render_writes_an_mp4_and_keeps_an_encrypted_copy() {
+    let cli = Cli::new();
+    let memory = cli.ok(&["add", "--title", "Orchard", "--text", "We picked apples.\nThen pears."]);
+    let id = memory["memory"]["id"].as_i64().expect("id").to_string();
+    let path = cli.dir.path().join("tree.png");
+    image::RgbImage::from_fn(640, 480, |x, y| image::Rgb([x as u8, y as u8, 90]))
+        .save(&path)
+        .expect("png");
+    cli.ok(&["photo", "add", &id, path.to_str().expect("path")]);
+    let mp4 = cli.dir.path().join("orchard.mp4");
+    let done = cli.ok(&["video", "render", &id, "-o", mp4.to_str().expect("path"), "--keep"]);
+    assert_eq!((done["width"].as_u64(), done["height"].as_u64()), (Some(1280), Some(720)));
+    assert_eq!(done["frames"], 150, "one photo: 5 s at 30 fps: {done}");
+    let bytes = std::fs::read(&mp4).expect("mp4 written");
+    assert_eq!(done["bytes"], bytes.len());
+    assert_eq!(&bytes[4..8], b"ftyp");
+    let kept = done["media_id"].as_i64().expect("kept with the memory");
+    let shown = cli.ok(&["show", &id]);
+    assert!(
+        shown["media"]
+            .as_array()
+            .expect("media")
+            .iter()
+            .any(|m| m["id"] == kept && m["kind"] == "video"),
+        "{shown}"
+    );
+    // A memory that does not exist: a typed error, no file.
+    let missing = cli.dir.path().join("none.mp4");
+    let (code, doc) = cli.run(&["video", "render", "999", "-o", missing.to_str().expect("path")]);
+    assert_eq!((code, doc["error"]["kind"].as_str()), (1, Some("not_found")), "{doc}");
+    assert!(!missing.exists());
+}
+
+#[test]
 fn family_invite_add_list_remove() {
     // Two devices: the member makes an invite on theirs; the owner adds it on theirs.
     let member = Cli::new();
