@@ -219,6 +219,7 @@ impl From<OutboxError> for ApiError {
             OutboxError::NotFound { id } => Self::NotFound { what: "outbox item".into(), id },
             OutboxError::Io { .. } => Self::Storage { reason },
             OutboxError::Cancelled => Self::Cancelled,
+            OutboxError::Refused { .. } => Self::InvalidInput { reason },
             OutboxError::Internal { .. } => Self::Internal { reason },
             OutboxError::Seal(e) => e.into(),
             OutboxError::Consent(e) => e.into(),

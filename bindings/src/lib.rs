@@ -51,4 +51,8 @@ pub use speech::{
     BackgroundReport, CancelHandle, HeardSegment, SpeechModelKind, TranscribeConfig, Transcriber,
     TranscriptionListener, TranscriptionResult,
 };
-pub use videos::{CropRect, StoryCaption, StoryScene, StoryboardChanges, StoryboardView, Videos};
+pub use videos::{
+    AudioCoding, CropRect, EncodedPicture, PlatformAudioEncoder, PlatformVideoEncoder,
+    RenderListener, RenderRequest, RenderedVideo, StoryCaption, StoryScene, StoryboardChanges,
+    StoryboardView, Videos,
+};

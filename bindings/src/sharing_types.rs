@@ -209,7 +209,8 @@ pub struct UploadProof {
     pub consent_receipt_id: String,
     pub sealed_sha256: String,
     pub sealed_bytes: u64,
-    pub plaintext_sha256: String,
+    /// What the enclave decrypted; null for a family share (the enclave cannot open it).
+    pub plaintext_sha256: Option<String>,
     pub key_epoch: u64,
     /// Unix seconds.
     pub accepted_at: i64,

@@ -1,9 +1,13 @@
-//! Videos sub-object: a memory's video storyboard, to show and edit (rendering follows).
+//! Videos sub-object: a memory's video storyboard, to show and edit, and the render to MP4 —
+//! with the core's software encoders, or the platform's hardware encoders plugged in through
+//! [`PlatformVideoEncoder`] / [`PlatformAudioEncoder`].
 
 use crate::session::Session;
+use crate::speech::CancelHandle;
 use crate::ApiError;
 use heirloom_core::video::{self, Resolution, Storyboard, StoryboardEdit, VideoError, Visual};
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 impl From<VideoError> for ApiError {
     fn from(e: VideoError) -> Self {
@@ -12,6 +16,10 @@ impl From<VideoError> for ApiError {
             VideoError::InvalidStoryboard { reason } => {
                 Self::InvalidInput { reason: format!("invalid storyboard: {reason}") }
             }
+            VideoError::Cancelled => Self::Cancelled,
+            e @ VideoError::Font { .. } => Self::ModelUnavailable { reason: e.to_string() },
+            e @ VideoError::Io { .. } => Self::Storage { reason: e.to_string() },
+            e @ VideoError::Encode { .. } => Self::Internal { reason: e.to_string() },
         }
     }
 }
@@ -132,11 +140,166 @@ pub struct StoryboardChanges {
 #[derive(Debug, uniffi::Object)]
 pub struct Videos {
     session: Arc<Session>,
+    /// Where the caption fonts are (`fonts/` under the models directory), once set.
+    models_dir: Mutex<Option<PathBuf>>,
 }
 
 impl Videos {
     pub(crate) fn new(session: Arc<Session>) -> Self {
-        Self { session }
+        Self { session, models_dir: Mutex::new(None) }
+    }
+}
+
+/// One encoded picture from a platform encoder.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct EncodedPicture {
+    /// The input frame it codes (frames come back in input order).
+    pub index: u64,
+    /// H.264 Annex B (start codes), SPS and PPS in the first keyframe.
+    pub annex_b: Vec<u8>,
+    pub keyframe: bool,
+}
+
+/// A hardware H.264 encoder (VideoToolbox, MediaCodec). Frames arrive as I420 (the Y plane,
+/// then U, then V; BT.601 limited range: signal that in the VUI); no B-frames (turn frame
+/// reordering off). Called on the rendering thread.
+#[uniffi::export(with_foreign)]
+pub trait PlatformVideoEncoder: Send + Sync {
+    fn start(
+        &self,
+        width: u32,
+        height: u32,
+        fps: u32,
+        bitrate: u32,
+        keyframe_interval: u32,
+    ) -> Result<(), ApiError>;
+    /// Encodes frame `index`; returns the pictures ready now (possibly none, or earlier ones).
+    fn encode(&self, i420: Vec<u8>, index: u64) -> Result<Vec<EncodedPicture>, ApiError>;
+    /// The pictures still inside.
+    fn finish(&self) -> Result<Vec<EncodedPicture>, ApiError>;
+}
+
+/// How a platform audio encoder codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum AudioCoding {
+    Opus,
+    /// AAC-LC in ADTS frames.
+    AacAdts,
+}
+
+/// A hardware audio encoder (AudioToolbox, MediaCodec): 48 kHz mono 16-bit PCM in.
+#[uniffi::export(with_foreign)]
+pub trait PlatformAudioEncoder: Send + Sync {
+    fn coding(&self) -> AudioCoding;
+    /// Samples per packet (1024 for AAC).
+    fn frame_samples(&self) -> u32;
+    /// The decoder delay (priming) in samples; the narration is shifted so it plays on time.
+    fn delay_samples(&self) -> u32;
+    /// Exactly `frame_samples()` samples; returns the packets ready, one frame each.
+    fn encode(&self, pcm: Vec<i16>) -> Result<Vec<Vec<u8>>, ApiError>;
+    fn finish(&self) -> Result<Vec<Vec<u8>>, ApiError>;
+}
+
+/// Hears a render's progress, on the rendering thread.
+#[uniffi::export(with_foreign)]
+pub trait RenderListener: Send + Sync {
+    fn on_progress(&self, frames_done: u64, frames_total: u64);
+}
+
+/// A finished render.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RenderedVideo {
+    /// The video, stored encrypted with the memory (when kept), else null.
+    pub media_id: Option<i64>,
+    pub width: u32,
+    pub height: u32,
+    pub frames: u64,
+    pub duration_ms: u32,
+    pub bytes: u64,
+}
+
+impl From<(Option<i64>, video::RenderReport)> for RenderedVideo {
+    fn from((media_id, r): (Option<i64>, video::RenderReport)) -> Self {
+        Self {
+            media_id,
+            width: r.width,
+            height: r.height,
+            frames: r.frames,
+            duration_ms: r.duration_ms,
+            bytes: r.bytes,
+        }
+    }
+}
+
+fn host(e: ApiError) -> VideoError {
+    VideoError::Encode { stage: "use the platform encoder", detail: e.to_string() }
+}
+
+struct HostVideo(Arc<dyn PlatformVideoEncoder>);
+
+impl video::VideoEncoder for HostVideo {
+    fn start(&mut self, s: &video::VideoSettings) -> Result<(), VideoError> {
+        self.0.start(s.width, s.height, s.fps, s.bitrate, s.keyframe_interval).map_err(host)
+    }
+
+    fn encode(
+        &mut self,
+        frame: &video::I420,
+        index: u64,
+    ) -> Result<Vec<video::EncodedFrame>, VideoError> {
+        let pictures = self.0.encode(frame.as_bytes().to_vec(), index).map_err(host)?;
+        Ok(pictures.into_iter().map(into_frame).collect())
+    }
+
+    fn finish(&mut self) -> Result<Vec<video::EncodedFrame>, VideoError> {
+        Ok(self.0.finish().map_err(host)?.into_iter().map(into_frame).collect())
+    }
+}
+
+fn into_frame(p: EncodedPicture) -> video::EncodedFrame {
+    video::EncodedFrame { index: p.index, data: p.annex_b, keyframe: p.keyframe }
+}
+
+struct HostAudio(Arc<dyn PlatformAudioEncoder>);
+
+impl video::AudioEncoder for HostAudio {
+    fn format(&self) -> video::AudioFormat {
+        match self.0.coding() {
+            AudioCoding::Opus => video::AudioFormat::Opus,
+            AudioCoding::AacAdts => video::AudioFormat::AacAdts,
+        }
+    }
+
+    fn frame_samples(&self) -> u32 {
+        self.0.frame_samples()
+    }
+
+    fn delay_samples(&self) -> u32 {
+        self.0.delay_samples()
+    }
+
+    fn encode(&mut self, pcm: &[i16]) -> Result<Vec<Vec<u8>>, VideoError> {
+        self.0.encode(pcm.to_vec()).map_err(host)
+    }
+
+    fn finish(&mut self) -> Result<Vec<Vec<u8>>, VideoError> {
+        self.0.finish().map_err(host)
+    }
+}
+
+/// Where a render goes and how.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct RenderRequest {
+    /// Also (or, when `keep` is false, only) write the MP4 here, unencrypted, to share.
+    pub output_path: Option<String>,
+    /// Keep the video with the memory, encrypted.
+    pub keep: bool,
+}
+
+impl Videos {
+    fn fonts(&self) -> Result<Option<video::Fonts>, ApiError> {
+        let dir = self.models_dir.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        dir.map(|d| video::Fonts::load(&d)).transpose().map_err(ApiError::from)
     }
 }
 
@@ -176,5 +339,85 @@ impl Videos {
         self.session
             .with(|g| video::edit_storyboard(g, memory_id, &edit).map_err(ApiError::from))
             .map(Into::into)
+    }
+
+    /// Where the caption fonts are: the models directory (`fonts/` in it, what
+    /// `models/fetch.sh fonts` fills; the apps bundle the same files). Without it, videos
+    /// have no captions or titles.
+    pub fn use_fonts(&self, models_dir: String) -> Result<(), ApiError> {
+        let dir = PathBuf::from(models_dir);
+        video::Fonts::load(&dir)?;
+        *self.models_dir.lock().unwrap_or_else(|p| p.into_inner()) = Some(dir);
+        Ok(())
+    }
+
+    /// Renders the memory's video (its saved storyboard) to an MP4: kept with the memory
+    /// (encrypted) and/or written to `request.output_path`. Uses the platform's encoders when
+    /// given, else the core's software ones (H.264 + Opus). Blocks: call it off the main
+    /// thread. A cancelled or failed render leaves no file and no media.
+    pub fn render(
+        &self,
+        memory_id: i64,
+        request: RenderRequest,
+        video_encoder: Option<Arc<dyn PlatformVideoEncoder>>,
+        audio_encoder: Option<Arc<dyn PlatformAudioEncoder>>,
+        listener: Option<Arc<dyn RenderListener>>,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<RenderedVideo, ApiError> {
+        if request.output_path.is_none() && !request.keep {
+            return Err(ApiError::InvalidInput {
+                reason: "a render needs somewhere to go: keep it or give a path".into(),
+            });
+        }
+        let fonts = self.fonts()?;
+        let mut progress = |p: video::RenderProgress| {
+            if let Some(l) = &listener {
+                l.on_progress(p.frames_done, p.frames_total);
+            }
+        };
+        let make =
+            || -> Result<(Box<dyn video::VideoEncoder>, Box<dyn video::AudioEncoder>), ApiError> {
+                let v: Box<dyn video::VideoEncoder> = match &video_encoder {
+                    Some(e) => Box::new(HostVideo(e.clone())),
+                    None => Box::new(video::OpenH264Encoder::new()),
+                };
+                let a: Box<dyn video::AudioEncoder> = match &audio_encoder {
+                    Some(e) => Box::new(HostAudio(e.clone())),
+                    None => Box::new(video::OpusEncoder::new()?),
+                };
+                Ok((v, a))
+            };
+        self.session.with(|g| {
+            let (mut v, mut a) = make()?;
+            let encoders = video::Encoders { video: v.as_mut(), audio: a.as_mut() };
+            let rendered = if request.keep {
+                let (media, report) = video::render_memory_video(
+                    g,
+                    memory_id,
+                    fonts.clone(),
+                    encoders,
+                    &mut progress,
+                    cancel.token(),
+                )?;
+                if let Some(path) = &request.output_path {
+                    video::export_video(g, media.id, std::path::Path::new(path))?;
+                }
+                RenderedVideo::from((Some(media.id), report))
+            } else {
+                let board = video::storyboard(g, memory_id)?;
+                let path = request.output_path.as_deref().unwrap_or_default();
+                let report = video::render_to_file(
+                    g,
+                    &board,
+                    fonts.clone(),
+                    encoders,
+                    std::path::Path::new(path),
+                    &mut progress,
+                    cancel.token(),
+                )?;
+                RenderedVideo::from((None, report))
+            };
+            Ok::<_, ApiError>(rendered)
+        })
     }
 }

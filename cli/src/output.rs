@@ -102,6 +102,7 @@ impl CliError {
                 },
                 OutboxError::Io { .. } => ("storage", 4),
                 OutboxError::Cancelled => ("cancelled", 130),
+                OutboxError::Refused { .. } => ("invalid_input", 1),
                 _ => ("internal", 1),
             },
             CliError::Graph(g) => match g {

@@ -460,7 +460,12 @@ pub fn run(
         }
         Command::Outbox(cmd) => match cmd {
             OutboxCommand::Add { subject, purpose } => {
-                let item = outbox::enqueue(graph, *subject, *purpose, now_ms())?;
+                let item = if *purpose == consent::Purpose::ShareWithFamily {
+                    // Sealed to the family circle, not to the enclave.
+                    outbox::share(graph, &owner(keys)?.public(), *subject, now_ms())?
+                } else {
+                    outbox::enqueue(graph, *subject, *purpose, now_ms())?
+                };
                 out.emit(name, &item, |i| {
                     format!(
                         "Queued {} for {} as item {}",
@@ -588,7 +593,7 @@ pub fn run(
                             u.sealed_bytes,
                             heirloom_core::clock::rfc3339(u.accepted_at * 1000),
                             u.key_epoch,
-                            &u.plaintext_sha256[..12.min(u.plaintext_sha256.len())]
+                            u.plaintext_sha256.as_deref().map_or("sealed to the family", |h| &h[..12.min(h.len())])
                         );
                         if let Some(e) = &r.erasure {
                             line.push_str(&format!(
@@ -662,41 +667,25 @@ fn render_video(
     let fonts = video::Fonts::load(&models_dir)?;
     let started = std::time::Instant::now();
     let cancel = heirloom_core::speech::CancelToken::new();
-    let mut report = None;
-    let mut file = None;
-    if let Some(path) = output {
+    let mut v = video::OpenH264Encoder::new();
+    let mut a = video::OpusEncoder::new()?;
+    let encoders = video::Encoders { video: &mut v, audio: &mut a };
+    let mut bar = render_bar(show);
+    let (r, media_id) = if keep {
+        let (media, r) =
+            video::render_memory_video(graph, memory, Some(fonts), encoders, &mut bar, &cancel)?;
+        if let Some(path) = output {
+            video::export_video(graph, media.id, path)?;
+        }
+        (r, Some(media.id))
+    } else {
         let board = video::storyboard(graph, memory)?;
-        let mut v = video::OpenH264Encoder::new();
-        let mut a = video::OpusEncoder::new()?;
-        let encoders = video::Encoders { video: &mut v, audio: &mut a };
-        report = Some(video::render_to_file(
-            graph,
-            &board,
-            Some(fonts.clone()),
-            encoders,
-            path,
-            &mut render_bar(show),
-            &cancel,
-        )?);
-        file = Some(path.display().to_string());
-    }
-    let mut media_id = None;
-    if keep {
-        let mut v = video::OpenH264Encoder::new();
-        let mut a = video::OpusEncoder::new()?;
-        let encoders = video::Encoders { video: &mut v, audio: &mut a };
-        let (media, r) = video::render_memory_video(
-            graph,
-            memory,
-            Some(fonts),
-            encoders,
-            &mut render_bar(show && report.is_none()),
-            &cancel,
-        )?;
-        media_id = Some(media.id);
-        report.get_or_insert(r);
-    }
-    let r = report.ok_or_else(|| CliError::Usage("nothing to render to".into()))?;
+        let path = output.ok_or_else(|| CliError::Usage("nothing to render to".into()))?;
+        let r =
+            video::render_to_file(graph, &board, Some(fonts), encoders, path, &mut bar, &cancel)?;
+        (r, None)
+    };
+    let file = output.map(|p| p.display().to_string());
     Ok(RenderedVideo {
         frames: r.frames,
         width: r.width,

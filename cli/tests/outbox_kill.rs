@@ -140,7 +140,7 @@ fn killed_at_any_point_the_outbox_finishes_right() {
         }
         .expect("export");
         let want: String = Sha256::digest(&export).iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(held.upload.plaintext_sha256, want);
+        assert_eq!(held.upload.plaintext_sha256, Some(want));
     }
     let left: Vec<_> = std::fs::read_dir(data.join(outbox::OUTBOX_DIR))
         .map(|d| d.filter_map(Result::ok).map(|e| e.file_name()).collect())

@@ -78,6 +78,7 @@ pub fn router(enclave: Arc<Enclave>) -> Router {
         .route("/v1/key-bundle", get(key_bundle))
         .route("/v1/uploads", post(plan_upload))
         .route("/v1/uploads/{upload_id}/complete", post(complete_upload))
+        .route("/v1/shares/{upload_id}/download", post(share_download))
         .route("/v1/erasures", post(erase))
         .route("/v1/admin/rotate", post(rotate))
         .route("/v1/admin/retire/{epoch}", post(retire))
@@ -213,7 +214,12 @@ async fn plan_upload(
             }));
         }
     }
+    let share = consent.purpose == Purpose::ShareWithFamily;
+    if share && manifest.key_epoch != 0 {
+        return Err(ApiError::bad("manifest", "a family share is sealed to the family, epoch 0"));
+    }
     match enclave.state.epoch(manifest.key_epoch)? {
+        _ if share => {}
         Some(e) if !e.retired => {}
         _ => {
             // Sealed to a retired key: nothing under this upload id will be opened, so drop
@@ -241,7 +247,9 @@ async fn plan_upload(
             u
         }
         None => {
-            let object_key = format!("uploads/{}.age", manifest.upload_id);
+            // Shares apart: the enclave never opens them, and a member may fetch them.
+            let folder = if share { "shares" } else { "uploads" };
+            let object_key = format!("{folder}/{}.age", manifest.upload_id);
             let multipart_id = enclave.objects.create_multipart(&object_key).await?;
             let u = crate::state::Upload {
                 upload_id: manifest.upload_id.clone(),
@@ -314,6 +322,70 @@ enum Refusal {
 
 /// Reads the stored object once: its SHA-256 as sealed, and its plaintext's SHA-256 and size
 /// as the epoch's identity opens it, in constant memory.
+/// Hashes a sealed share and checks it is an age file (it is sealed to the family, not to us).
+fn hash_only(mut reader: impl Read) -> Result<(String, u64, Option<String>, Option<u64>), Refusal> {
+    let mut hash = Sha256::new();
+    let mut bytes = 0u64;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut head = Vec::new();
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return Err(Refusal::Unreadable),
+        };
+        if head.len() < 64 {
+            head.extend_from_slice(&buf[..n.min(64 - head.len())]);
+        }
+        hash.update(&buf[..n]);
+        bytes += n as u64;
+    }
+    if !head.starts_with(b"age-encryption.org/v1\n") {
+        return Err(Refusal::Undecryptable);
+    }
+    let hex = hash.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>();
+    Ok((hex, bytes, None, None))
+}
+
+/// A member asks for a share with the owner's signed manifest: the share must be accepted, a
+/// family share, described exactly by the manifest, signed by the owner whose consent it was
+/// uploaded under, and that consent not revoked. The answer is a presigned GET valid for
+/// minutes. The enclave learns nothing it did not know at upload.
+async fn share_download(
+    State(enclave): Shared,
+    UrlPath(upload_id): UrlPath<String>,
+    Json(body): Json<Value>,
+) -> ApiResult<Value> {
+    let forbidden = |why: &'static str| ApiError::new(StatusCode::FORBIDDEN, "share_refused", why);
+    let doc = body.get("manifest").ok_or_else(|| ApiError::bad("manifest", "no manifest"))?;
+    let (manifest, signer) = heirloom_core::outbox::ShareManifest::verify_self_signed(doc)
+        .map_err(|_| forbidden("the manifest does not verify"))?;
+    let upload = enclave
+        .state
+        .upload(&upload_id)?
+        .filter(|u| u.purpose == Purpose::ShareWithFamily.as_str())
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such share"))?;
+    if upload.state != "accepted" {
+        return Err(ApiError::new(StatusCode::GONE, "unavailable", "the share is not available"));
+    }
+    if manifest.share_id != upload.upload_id
+        || manifest.object_key != upload.object_key
+        || manifest.sealed_sha256 != upload.sealed_sha256
+        || manifest.sealed_bytes != upload.sealed_bytes
+    {
+        return Err(forbidden("the manifest does not describe this share"));
+    }
+    if signer.to_string() != upload.principal {
+        return Err(forbidden("the manifest is not signed by the share's owner"));
+    }
+    if enclave.state.revocation(&upload.principal, &upload.consent_receipt_id)?.is_some() {
+        return Err(forbidden("the owner withdrew this share"));
+    }
+    let url = enclave.objects.get_url(&upload.object_key, URL_TTL).await?;
+    Ok(Json(serde_json::json!({ "url": url, "expires": now_s() + URL_TTL.as_secs() as i64 })))
+}
+
 fn verify_and_open(
     reader: impl Read,
     identity: &seal::Identity,
@@ -412,13 +484,21 @@ async fn complete_upload(
             },
         )?;
     }
+    let share = upload.purpose == Purpose::ShareWithFamily.as_str();
     let identity = enclave.keys.upload_identity(upload.key_epoch);
     let reader = enclave.objects.reader(&upload.object_key).await?;
-    let checked = tokio::task::spawn_blocking(move || verify_and_open(reader, &identity))
-        .await
-        .map_err(|_| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "verification task failed")
-        })?;
+    let checked = tokio::task::spawn_blocking(move || {
+        if share {
+            // Sealed to the family: the enclave can only check it is what was promised.
+            hash_only(reader)
+        } else {
+            verify_and_open(reader, &identity).map(|(a, b, c, d)| (a, b, Some(c), Some(d)))
+        }
+    })
+    .await
+    .map_err(|_| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "verification task failed")
+    })?;
     let (sealed_sha256, sealed_bytes, plaintext_sha256, plaintext_bytes) = match checked {
         Ok(found) if found.0 == upload.sealed_sha256 && found.1 == upload.sealed_bytes => found,
         Err(Refusal::Unreadable) => {
@@ -455,13 +535,8 @@ async fn complete_upload(
     }
     .sign(enclave.keys.signing())?;
     let text = seal::canonical_json(&receipt)?;
-    if !enclave.state.accept(
-        &upload.upload_id,
-        &plaintext_sha256,
-        plaintext_bytes,
-        &text,
-        now_s(),
-    )? {
+    let derived = plaintext_sha256.as_deref().zip(plaintext_bytes);
+    if !enclave.state.accept(&upload.upload_id, derived, &text, now_s())? {
         // Erased or rejected while it was being checked: it must not stay.
         enclave.objects.delete(&upload.object_key).await?;
         return Err(ApiError::new(StatusCode::GONE, "erased", "upload was erased"));

@@ -109,6 +109,15 @@ impl Objects {
             .map_err(|e| object_error(&e))
     }
 
+    /// A presigned `GET` of a whole object.
+    pub async fn get_url(&self, key: &str, ttl: Duration) -> Result<String, ObjectError> {
+        self.signer
+            .signed_url(object_store::signer::Method::GET, &Path::from(key), ttl)
+            .await
+            .map(|u| u.to_string())
+            .map_err(|e| object_error(&e))
+    }
+
     pub async fn complete(
         &self,
         key: &str,

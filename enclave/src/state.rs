@@ -218,11 +218,11 @@ impl State {
     }
 
     /// Records the accepted upload, what was derived from it and its signed receipt, together.
+    /// A family share has nothing derived (`plaintext` is `None`: the enclave cannot open it).
     pub fn accept(
         &self,
         upload_id: &str,
-        plaintext_sha256: &str,
-        plaintext_bytes: u64,
+        plaintext: Option<(&str, u64)>,
         receipt: &str,
         now: i64,
     ) -> Result<bool> {
@@ -232,7 +232,7 @@ impl State {
                 "UPDATE upload SET state = 'accepted', receipt = ?2 WHERE upload_id = ?1 AND state = 'open'",
                 params![upload_id, receipt],
             )?;
-            if n == 1 {
+            if let (1, Some((plaintext_sha256, plaintext_bytes))) = (n, plaintext) {
                 tx.execute(
                     "INSERT OR REPLACE INTO derived (upload_id, plaintext_sha256, plaintext_bytes, accepted_at) \
                      VALUES (?1, ?2, ?3, ?4)",

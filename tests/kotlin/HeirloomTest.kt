@@ -183,6 +183,64 @@ fun main() {
         }
     }
 
+    test("a memory video renders to an MP4 with progress, is kept encrypted, and cancels cleanly") {
+        val models = System.getenv("HEIRLOOM_MODELS") ?: error("HEIRLOOM_MODELS is not set")
+        Heirloom.open(tempDir(), MemoryKeyStore()).use { h ->
+            val memory = h.memories().addText("The orchard", "We picked apples.\nThen pears.", null)
+            val dir = Files.createTempDirectory("heirloom-video")
+            val picture = java.awt.image.BufferedImage(800, 600, java.awt.image.BufferedImage.TYPE_INT_RGB)
+            for (x in 0 until 800) for (y in 0 until 600) picture.setRGB(x, y, (x % 256 shl 16) or (y % 256 shl 8) or 60)
+            val jpeg = dir.resolve("orchard.jpg").toFile()
+            check(javax.imageio.ImageIO.write(picture, "jpg", jpeg), "JVM wrote a JPEG")
+            h.photos().import(memory.memory.id, jpeg.path)
+            val videos = h.videos()
+            videos.useFonts(models)
+            val seen = java.util.Collections.synchronizedList(mutableListOf<Long>())
+            val listener = object : RenderListener {
+                override fun onProgress(framesDone: ULong, framesTotal: ULong) { seen.add(framesDone.toLong()) }
+            }
+            val out = dir.resolve("orchard.mp4").toFile()
+            val rendered = videos.render(memory.memory.id, RenderRequest(out.path, true), null, null, listener, CancelHandle())
+            checkEq(rendered.width to rendered.height, 1280u to 720u, "720p")
+            checkEq(rendered.frames, 150uL, "5 s at 30 fps")
+            checkEq(seen.size, 150, "progress for every frame")
+            checkEq(out.length(), rendered.bytes.toLong(), "the MP4 written out")
+            checkEq(String(out.readBytes().copyOfRange(4, 8)), "ftyp", "an MP4")
+            val kept = rendered.mediaId ?: error("kept")
+            check(h.memories().detail(memory.memory.id).media.any { it.id == kept && it.kind == MediaKind.VIDEO }, "kept with the memory")
+            val probe = ProcessBuilder("ffprobe", "-v", "error", "-show_entries", "stream=codec_name,profile", "-of", "csv=p=0", out.path)
+                .redirectErrorStream(true).start()
+            val streams = probe.inputStream.bufferedReader().readText().trim()
+            check(probe.waitFor() == 0, "ffprobe ran")
+            checkEq(streams, "h264,Constrained Baseline", "one H.264 stream, no audio for a text memory")
+
+            // A platform encoder that fails: a typed error and no file.
+            val broken = object : PlatformVideoEncoder {
+                override fun start(width: UInt, height: UInt, fps: UInt, bitrate: UInt, keyframeInterval: UInt) {}
+                override fun encode(i420: ByteArray, index: ULong): List<EncodedPicture> {
+                    checkEq(i420.size, 1280 * 720 * 3 / 2, "I420 frame handed over")
+                    throw ApiException.Internal("encoder unavailable")
+                }
+                override fun finish(): List<EncodedPicture> = listOf()
+            }
+            val nothing = dir.resolve("broken.mp4").toFile()
+            checkThrows<ApiException.Internal>("failing platform encoder") {
+                videos.render(memory.memory.id, RenderRequest(nothing.path, false), broken, null, null, CancelHandle())
+            }
+            check(!nothing.exists(), "no file after a failed render")
+            // Cancelled from the listener: Cancelled, no file.
+            val cancel = CancelHandle()
+            val stopper = object : RenderListener {
+                override fun onProgress(framesDone: ULong, framesTotal: ULong) { if (framesDone == 5uL) cancel.cancel() }
+            }
+            val cancelled = dir.resolve("cancelled.mp4").toFile()
+            checkThrows<ApiException.Cancelled>("cancelled render") {
+                videos.render(memory.memory.id, RenderRequest(cancelled.path, false), null, null, stopper, cancel)
+            }
+            check(!cancelled.exists(), "no file after a cancelled render")
+        }
+    }
+
     test("invalid input is a typed exception") {
         Heirloom.open(tempDir(), MemoryKeyStore()).use { h ->
             val m = h.memories()

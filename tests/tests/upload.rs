@@ -112,8 +112,8 @@ fn record_consent_seal_upload_receipt_revoke_erase() {
     // The enclave decrypted exactly what the phone exported.
     let export = outbox::export_memory(&p.graph, p.memory, Vec::new()).expect("export");
     let want: String = Sha256::digest(&export).iter().map(|b| format!("{b:02x}")).collect();
-    assert_eq!(held.upload.plaintext_sha256, want);
-    assert_eq!(held.upload.plaintext_bytes, export.len() as u64);
+    assert_eq!(held.upload.plaintext_sha256.as_deref(), Some(want.as_str()));
+    assert_eq!(held.upload.plaintext_bytes, Some(export.len() as u64));
     assert!(export.len() > 32_000, "the recording went too");
     // The store holds one object, and it is sealed, not the memory.
     assert_eq!(enclave.objects("uploads"), vec![held.upload.object_key.clone()]);
@@ -192,10 +192,9 @@ fn forged_and_rolled_back_enclave_keys_are_refused_and_nothing_is_sealed() {
     // ...but a fresh enclave that starts again at epoch 1 (a rollback) is not.
     let other = LocalEnclave::start(&weed, None);
     let rolled_back = Outbox::new(&p.graph, config(&other, pinned(&other))).expect("outbox");
-    let request =
-        ConsentRequest { subject, purpose: Purpose::ShareWithFamily, expires_at_ms: None };
+    let request = ConsentRequest { subject, purpose: Purpose::AiTraining, expires_at_ms: None };
     consent::give(&p.graph, &giver(&p), &request, &policy(), now).expect("consent");
-    rolled_back.enqueue(subject, Purpose::ShareWithFamily, now).expect("queued");
+    rolled_back.enqueue(subject, Purpose::AiTraining, now).expect("queued");
     let report = rolled_back.run_once(&Quiet, &CancelFlag::new(), now).expect("pass");
     assert_eq!((report.uploaded, report.retrying), (0, 1));
     assert_eq!(other.objects("uploads").len(), 2, "only the two earlier uploads are in the store");

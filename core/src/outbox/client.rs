@@ -166,4 +166,43 @@ impl Client {
             status: Some(status.as_u16()),
         })
     }
+
+    /// Asks the enclave for a short-lived download URL for a share, showing its signed manifest.
+    pub(crate) fn share_url(
+        &self,
+        share_id: &str,
+        manifest: &Value,
+    ) -> Result<String, OutboxError> {
+        let answer: Value = self.post(
+            &format!("/v1/shares/{share_id}/download"),
+            &serde_json::json!({ "manifest": manifest }),
+        )?;
+        answer.get("url").and_then(Value::as_str).map(str::to_owned).ok_or(OutboxError::Network {
+            retryable: false,
+            kind: "no download url".into(),
+            status: None,
+        })
+    }
+
+    /// GETs `url` into `out` (at most `limit` bytes); returns the bytes written.
+    pub(crate) fn get_to(
+        &self,
+        url: &str,
+        out: &mut dyn std::io::Write,
+        limit: u64,
+    ) -> Result<u64, OutboxError> {
+        let response = self.http.get(url).send().map_err(|e| network(&e))?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.bytes().map_err(|e| network(&e))?;
+            return Err(status_error(status, &body));
+        }
+        let mut body = response.take(limit.saturating_add(1));
+        let n = std::io::copy(&mut body, out).map_err(|e| OutboxError::Network {
+            retryable: true,
+            kind: format!("download cut short ({})", e.kind()),
+            status: Some(status.as_u16()),
+        })?;
+        Ok(n)
+    }
 }

@@ -31,6 +31,26 @@ pub fn export_memory<W: Write>(
     id: MemoryId,
     out: W,
 ) -> Result<W, OutboxError> {
+    export_memory_with(graph, id, out, false)
+}
+
+/// Writes memory `id` for the family: as [`export_memory`], plus its photos (clean copies, no
+/// metadata) as `photo-N.<ext>` and its videos as `video-N.<ext>`. Only a family share carries
+/// them: a consent to back up or to research a memory never sends its photos along.
+pub fn export_memory_for_family<W: Write>(
+    graph: &MemoryGraph,
+    id: MemoryId,
+    out: W,
+) -> Result<W, OutboxError> {
+    export_memory_with(graph, id, out, true)
+}
+
+fn export_memory_with<W: Write>(
+    graph: &MemoryGraph,
+    id: MemoryId,
+    out: W,
+    with_media: bool,
+) -> Result<W, OutboxError> {
     let detail = graph.memory_detail(id)?;
     let mut archive = tar::Builder::new(out);
     let mut doc =
@@ -52,6 +72,30 @@ pub fn export_memory<W: Write>(
             .append_data(&mut header, format!("recording-{}.wav", i + 1), wav)
             .map_err(|e| OutboxError::io("write export", &e))?;
     }
+    if with_media {
+        let (mut photos, mut videos) = (0, 0);
+        for media in &detail.media {
+            let encrypted: bool = graph.database().read(|tx| {
+                Ok::<_, OutboxError>(tx.query_row(
+                    "SELECT encrypted FROM media WHERE id = ?1",
+                    [media.id],
+                    |r| r.get(0),
+                )?)
+            })?;
+            let (ext, size, reader) = media_file(graph, media.id, &media.path, encrypted)?;
+            let name = match media.kind {
+                crate::graph::MediaKind::Photo => {
+                    photos += 1;
+                    format!("photo-{photos}.{ext}")
+                }
+                crate::graph::MediaKind::Video => {
+                    videos += 1;
+                    format!("video-{videos}.{ext}")
+                }
+            };
+            append_exact(&mut archive, &name, size, reader)?;
+        }
+    }
     archive.into_inner().map_err(|e| OutboxError::io("finish export", &e))
 }
 
@@ -70,36 +114,21 @@ pub fn export_media<W: Write>(graph: &MemoryGraph, id: i64, out: W) -> Result<W,
     let (kind, path, encrypted) =
         row.ok_or(OutboxError::Graph(crate::graph::GraphError::NotFound { what: "media", id }))?;
     let mut archive = tar::Builder::new(out);
-    let clean = match graph.photo_rendition(id, crate::graph::Rendition::Clean) {
-        Ok(bytes) => Some(bytes),
-        Err(crate::graph::GraphError::NotFound { .. }) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let (name, size, reader): (String, u64, Box<dyn std::io::Read>) = match clean {
-        Some(bytes) => {
-            let ext = if bytes.starts_with(b"\x89PNG") { "png" } else { "jpg" };
-            (format!("media.{ext}"), bytes.len() as u64, Box::new(std::io::Cursor::new(bytes)))
-        }
-        None => {
-            let file_path = graph
-                .data_file(&path)
-                .ok_or(OutboxError::Internal { what: "media path is not a file reference" })?;
-            let size = if encrypted {
-                crate::media::plaintext_len(&file_path)
-                    .map_err(|e| OutboxError::Graph(crate::graph::GraphError::Media(e)))?
-            } else {
-                std::fs::metadata(&file_path)
-                    .map_err(|e| OutboxError::io("read media file", &e))?
-                    .len()
-            };
-            let stem = if encrypted { path.trim_end_matches(".hlm") } else { path.as_str() };
-            let ext =
-                std::path::Path::new(stem).extension().and_then(|e| e.to_str()).unwrap_or("bin");
-            (format!("media.{ext}"), size, graph.open_media(id)?)
-        }
-    };
+    let (ext, size, reader) = media_file(graph, id, &path, encrypted)?;
+    let name = format!("media.{ext}");
     let meta = serde_json::json!({ "format": EXPORT_FORMAT, "id": id, "kind": kind, "file": name });
     append(&mut archive, "media.json", meta.to_string().as_bytes())?;
+    append_exact(&mut archive, &name, size, reader)?;
+    archive.into_inner().map_err(|e| OutboxError::io("finish export", &e))
+}
+
+/// Appends `size` bytes from `reader` as entry `name`; a reader that ends early is an error.
+fn append_exact(
+    archive: &mut tar::Builder<impl Write>,
+    name: &str,
+    size: u64,
+    reader: Box<dyn std::io::Read + '_>,
+) -> Result<(), OutboxError> {
     let mut header = tar::Header::new_ustar();
     header.set_size(size);
     header.set_mode(0o600);
@@ -118,7 +147,45 @@ pub fn export_media<W: Write>(graph: &MemoryGraph, id: i64, out: W) -> Result<W,
             ),
         ));
     }
-    archive.into_inner().map_err(|e| OutboxError::io("finish export", &e))
+    Ok(())
+}
+
+/// What leaves for a media item: a photo's clean copy (no metadata), or a video as stored,
+/// decrypted as it streams. Returns its extension, size and reader.
+fn media_file<'g>(
+    graph: &'g MemoryGraph,
+    id: i64,
+    path: &str,
+    encrypted: bool,
+) -> Result<(String, u64, Box<dyn std::io::Read + 'g>), OutboxError> {
+    let clean = match graph.photo_rendition(id, crate::graph::Rendition::Clean) {
+        Ok(bytes) => Some(bytes),
+        Err(crate::graph::GraphError::NotFound { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(match clean {
+        Some(bytes) => {
+            let ext = if bytes.starts_with(b"\x89PNG") { "png" } else { "jpg" };
+            (ext.to_owned(), bytes.len() as u64, Box::new(std::io::Cursor::new(bytes)))
+        }
+        None => {
+            let file_path = graph
+                .data_file(path)
+                .ok_or(OutboxError::Internal { what: "media path is not a file reference" })?;
+            let size = if encrypted {
+                crate::media::plaintext_len(&file_path)
+                    .map_err(|e| OutboxError::Graph(crate::graph::GraphError::Media(e)))?
+            } else {
+                std::fs::metadata(&file_path)
+                    .map_err(|e| OutboxError::io("read media file", &e))?
+                    .len()
+            };
+            let stem = if encrypted { path.trim_end_matches(".hlm") } else { path };
+            let ext =
+                std::path::Path::new(stem).extension().and_then(|e| e.to_str()).unwrap_or("bin");
+            (ext.to_owned(), size, graph.open_media(id)?)
+        }
+    })
 }
 
 /// Hands out at most `left` bytes, so a tar entry never outgrows its header.

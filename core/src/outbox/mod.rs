@@ -10,11 +10,16 @@ mod client;
 mod export;
 pub mod protocol;
 mod run;
+mod share;
 mod store;
 
-pub use export::{export_media, export_memory, EXPORT_FORMAT};
-pub use protocol::{ErasureReceipt, UploadReceipt};
+pub use export::{export_media, export_memory, export_memory_for_family, EXPORT_FORMAT};
+pub use protocol::{ErasureReceipt, ShareManifest, UploadReceipt, SHARE_MANIFEST_FORMAT};
 pub use run::RunReport;
+pub use share::{
+    list_entries, read_share, receive_share, share_manifest, ReceiveConfig, ReceivedShare,
+    MAX_SHARE_BYTES,
+};
 
 use crate::consent::{self, ConsentError, ConsentReceipt, Purpose, Subject};
 use crate::graph::{GraphError, MemoryGraph};
@@ -45,6 +50,9 @@ pub enum OutboxError {
     Io { op: &'static str, kind: std::io::ErrorKind },
     #[error("cancelled")]
     Cancelled,
+    /// The request cannot be done this way.
+    #[error("refused: {reason}")]
+    Refused { reason: &'static str },
     #[error("internal error: {what}")]
     Internal { what: &'static str },
     #[error(transparent)]
@@ -378,9 +386,38 @@ pub fn enqueue(
     purpose: Purpose,
     now_ms: i64,
 ) -> Result<OutboxItem, OutboxError> {
+    if purpose == Purpose::ShareWithFamily {
+        // Shares are sealed to the family, never to the enclave: see [`share`].
+        return Err(OutboxError::Refused { reason: "family shares go through outbox::share" });
+    }
     let grant = consent::live_grant(graph, subject, purpose, now_ms)?
         .ok_or(OutboxError::ConsentRequired { purpose })?;
-    store::enqueue(graph, subject, purpose, &grant.receipt_id, now_ms)
+    store::enqueue(graph, subject, purpose, &grant.receipt_id, None, now_ms)
+}
+
+/// Queues `subject` (a memory, with its recordings, transcript and photos, or one photo or
+/// video) to share with the family circle, under a live "share with family" consent. It is
+/// sealed once to the owner and every current member (the circle as it is now: a member
+/// removed later can still open this share, one added later cannot) and uploaded through the
+/// enclave's store, which never holds a key that opens it. Needs no network.
+pub fn share(
+    graph: &MemoryGraph,
+    owner: &crate::seal::OwnerPublic,
+    subject: Subject,
+    now_ms: i64,
+) -> Result<OutboxItem, OutboxError> {
+    let purpose = Purpose::ShareWithFamily;
+    let grant = consent::live_grant(graph, subject, purpose, now_ms)?
+        .ok_or(OutboxError::ConsentRequired { purpose })?;
+    let recipients = crate::family::share_recipients(graph, owner)
+        .map_err(|_| OutboxError::Internal { what: "family circle" })?;
+    if recipients.len() < 2 {
+        return Err(OutboxError::Refused { reason: "the family circle has no members yet" });
+    }
+    let list: Vec<String> = recipients.iter().map(ToString::to_string).collect();
+    let json =
+        serde_json::to_string(&list).map_err(|_| OutboxError::Internal { what: "recipients" })?;
+    store::enqueue(graph, subject, purpose, &grant.receipt_id, Some(&json), now_ms)
 }
 
 /// Inside the revocation's transaction (see `consent::revoke`): cancels what has not finished

@@ -82,8 +82,11 @@ pub struct UploadReceipt {
     pub object_key: String,
     pub sealed_sha256: String,
     pub sealed_bytes: u64,
-    pub plaintext_sha256: String,
-    pub plaintext_bytes: u64,
+    /// What the enclave decrypted. Absent for a family share: the enclave cannot open it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plaintext_sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plaintext_bytes: Option<u64>,
     pub consent_receipt_id: String,
     pub purpose: String,
     pub key_epoch: u64,
@@ -139,6 +142,52 @@ fn verify_as<T: for<'de> Deserialize<'de>>(
     serde_json::from_value(doc.clone()).map_err(|_| malformed())
 }
 
+/// Format tag of a share manifest.
+pub const SHARE_MANIFEST_FORMAT: &str = "heirloom-share/1";
+
+/// What a family member needs to fetch, check and open a share, signed by the owner: where the
+/// sealed file is, its hash and size, the owner's consent to share it and the enclave's
+/// receipt for it. It names no member and holds no content: it can travel any way (a message,
+/// a QR code's link) and opening still needs a member's key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareManifest {
+    pub share_id: String,
+    pub object_key: String,
+    /// "memory" or "media".
+    pub payload: String,
+    pub sealed_sha256: String,
+    pub sealed_bytes: u64,
+    /// The owner's signed "share with family" grant.
+    pub consent: Value,
+    /// The enclave's signed receipt for the upload.
+    pub upload_receipt: Value,
+    /// Unix seconds.
+    pub shared_at: i64,
+}
+
+impl ShareManifest {
+    /// Signs the manifest with the owner's key.
+    pub fn sign(&self, owner: &SigningIdentity) -> Result<Value, SealError> {
+        sign_as(self, SHARE_MANIFEST_FORMAT, owner)
+    }
+
+    /// Verifies a manifest signed by `owner`.
+    pub fn verify(doc: &Value, owner: &VerifyingKey) -> Result<Self, SealError> {
+        verify_as(doc, SHARE_MANIFEST_FORMAT, std::slice::from_ref(owner))
+    }
+
+    /// Verifies a manifest's own signature, whoever signed it; returns the body and the signer
+    /// (the enclave checks the signer is the consent's principal).
+    pub fn verify_self_signed(doc: &Value) -> Result<(Self, VerifyingKey), SealError> {
+        let signer: VerifyingKey = doc
+            .get("signer")
+            .and_then(Value::as_str)
+            .ok_or(SealError::Malformed { what: "receipt" })?
+            .parse()?;
+        Ok((verify_as(doc, SHARE_MANIFEST_FORMAT, std::slice::from_ref(&signer))?, signer))
+    }
+}
+
 impl UploadReceipt {
     /// Signs the receipt (the enclave does).
     pub fn sign(&self, signer: &SigningIdentity) -> Result<Value, SealError> {
@@ -173,8 +222,8 @@ mod tests {
             object_key: "uploads/u1.age".into(),
             sealed_sha256: "aa".repeat(32),
             sealed_bytes: 10,
-            plaintext_sha256: "bb".repeat(32),
-            plaintext_bytes: 5,
+            plaintext_sha256: Some("bb".repeat(32)),
+            plaintext_bytes: Some(5),
             consent_receipt_id: "c1".into(),
             purpose: "encrypted_backup".into(),
             key_epoch: 1,

@@ -86,17 +86,33 @@ impl Pass<'_, '_> {
     }
 
     fn seal_item(&self, item: &OutboxItem) -> Result<(), OutboxError> {
-        let key = self.enclave_key()?;
+        // A family share is sealed to the circle snapshotted when it was queued (epoch 0: no
+        // enclave key is involved); anything else to the enclave's current key.
+        let family = store::recipients(self.graph(), item.id)?;
+        let (recipients, epoch) = match &family {
+            Some(list) => {
+                let parsed: Result<Vec<seal::Recipient>, _> =
+                    list.iter().map(|r| r.parse::<seal::Recipient>()).collect();
+                (parsed.map_err(|_| OutboxError::Internal { what: "family recipient" })?, 0)
+            }
+            None => {
+                let key = self.enclave_key()?;
+                (vec![key.recipient], key.key.epoch)
+            }
+        };
         let dir = outbox_dir(self.graph());
         std::fs::create_dir_all(&dir).map_err(|e| OutboxError::io("create outbox folder", &e))?;
         let name = format!("{}.age", item.upload_id);
         let scratch = dir.join(format!("{name}.partial"));
         let file = std::fs::File::create(&scratch)
             .map_err(|e| OutboxError::io("write sealed file", &e))?;
-        let sealer = seal::Sealer::with_digest(&[key.recipient], std::io::BufWriter::new(file))?;
-        let sealer = match item.subject {
-            Subject::Memory(id) => export::export_memory(self.graph(), id, sealer)?,
-            Subject::Media(id) => export::export_media(self.graph(), id, sealer)?,
+        let sealer = seal::Sealer::with_digest(&recipients, std::io::BufWriter::new(file))?;
+        let sealer = match (item.subject, family.is_some()) {
+            (Subject::Memory(id), true) => {
+                export::export_memory_for_family(self.graph(), id, sealer)?
+            }
+            (Subject::Memory(id), false) => export::export_memory(self.graph(), id, sealer)?,
+            (Subject::Media(id), _) => export::export_media(self.graph(), id, sealer)?,
         };
         let (writer, summary) = sealer.finish()?;
         let file =
@@ -112,7 +128,7 @@ impl Pass<'_, '_> {
                 .ok_or(OutboxError::Internal { what: "sealed digest" })?),
             bytes: summary.sealed_bytes,
             part_bytes: self.outbox.config.part_bytes.max(super::MIN_PART_BYTES),
-            epoch: key.key.epoch,
+            epoch,
         };
         if !store::mark_sealed(self.graph(), item.id, &sealed, self.now_ms)? {
             // Cancelled while sealing: nothing may go out.

@@ -60,6 +60,7 @@ pub(super) fn enqueue(
     subject: Subject,
     purpose: Purpose,
     consent_receipt_id: &str,
+    recipients: Option<&str>,
     now_ms: i64,
 ) -> Result<OutboxItem, OutboxError> {
     let (kind, id) = subject_parts(subject);
@@ -78,12 +79,25 @@ pub(super) fn enqueue(
         }
         tx.execute(
             "INSERT INTO outbox_item (upload_id, subject_kind, subject_id, purpose, consent_receipt_id, state, \
-             created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?6)",
-            params![upload_id, kind, id, purpose.as_str(), consent_receipt_id, now_ms],
+             created_at_ms, updated_at_ms, recipients) VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?6, ?7)",
+            params![upload_id, kind, id, purpose.as_str(), consent_receipt_id, now_ms, recipients],
         )?;
         Ok(tx.last_insert_rowid())
     })?;
     item(graph, item_id)
+}
+
+/// The family recipients an item is sealed to (a share), or `None` (sealed to the enclave).
+pub(super) fn recipients(graph: &MemoryGraph, id: i64) -> Result<Option<Vec<String>>, OutboxError> {
+    let text: Option<String> = graph.database().read(|tx| {
+        Ok::<_, OutboxError>(
+            tx.query_row("SELECT recipients FROM outbox_item WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?
+                .flatten(),
+        )
+    })?;
+    text.map(|t| serde_json::from_str(&t).map_err(|_| OutboxError::Internal { what: "recipients" }))
+        .transpose()
 }
 
 pub(super) fn item(graph: &MemoryGraph, id: i64) -> Result<OutboxItem, OutboxError> {

@@ -18,6 +18,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/009_photos.sql"),
     include_str!("migrations/010_storyboard.sql"),
     include_str!("migrations/011_family.sql"),
+    include_str!("migrations/012_share.sql"),
 ];
 
 /// The schema version this build writes.

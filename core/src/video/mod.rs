@@ -114,3 +114,25 @@ pub fn render_to_file(
         .map_err(|e| VideoError::Io { op: "save the video", kind: e.error.kind() })?;
     Ok(report)
 }
+
+/// Writes a stored video (decrypted) to `dest`, beside it first and renamed when complete.
+pub fn export_video(
+    graph: &MemoryGraph,
+    media: crate::graph::MediaId,
+    dest: &std::path::Path,
+) -> Result<u64, VideoError> {
+    let io = |op| move |e: std::io::Error| VideoError::Io { op, kind: e.kind() };
+    let mut reader = graph.open_media(media)?;
+    let dir =
+        dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let scratch = tempfile::NamedTempFile::new_in(dir).map_err(io("create the video file"))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, scratch.as_file());
+    let n = std::io::copy(&mut reader, &mut out).map_err(io("write the video"))?;
+    out.into_inner()
+        .map_err(|e| VideoError::Io { op: "write the video", kind: e.error().kind() })?;
+    scratch.as_file().sync_all().map_err(io("write the video"))?;
+    scratch
+        .persist(dest)
+        .map_err(|e| VideoError::Io { op: "save the video", kind: e.error.kind() })?;
+    Ok(n)
+}

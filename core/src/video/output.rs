@@ -154,10 +154,21 @@ fn skip(stream: &mut crate::capture::SpeechStream, mut n: u64) -> Result<(), Vid
     Ok(())
 }
 
+fn write_video<W: Write>(
+    muxer: &mut muxide::api::Muxer<Counting<W>>,
+    frames: Vec<super::codec::EncodedFrame>,
+) -> Result<(), VideoError> {
+    for f in frames {
+        let pts = f.index as f64 / f64::from(FPS);
+        muxer.write_video(pts, &f.data, f.keyframe).map_err(mux_error)?;
+    }
+    Ok(())
+}
+
 /// Renders `board` into an MP4 written to `out`. `progress` hears about every frame; `cancel`
 /// stops the render between frames with [`VideoError::Cancelled`] (what was written to `out`
 /// is then incomplete: write to a scratch file).
-pub fn render_mp4<W: Write>(
+pub fn render_mp4<W: Write + Send>(
     graph: &MemoryGraph,
     board: &Storyboard,
     fonts: Option<super::text::Fonts>,
@@ -212,70 +223,88 @@ pub fn render_mp4<W: Write>(
         });
     }
     let mut muxer = builder.build().map_err(mux_error)?;
-
-    let mut rgb_frame = I420::new(width, height);
-    let mut pcm = Vec::new();
-    let mut audio_packets = 0u64;
-    let mut audio_sent_samples = 0u64;
     let frame_samples = u64::from(audio.frame_samples().max(1));
-    let write_video = |muxer: &mut muxide::api::Muxer<Counting<W>>,
-                       frames: Vec<super::codec::EncodedFrame>|
-     -> Result<(), VideoError> {
-        for f in frames {
-            let pts = f.index as f64 / f64::from(FPS);
-            muxer.write_video(pts, &f.data, f.keyframe).map_err(mux_error)?;
-        }
-        Ok(())
-    };
-    let mut video_written = 0u64;
-    for index in 0..frames_total {
-        if cancel.is_cancelled() {
-            return Err(VideoError::Cancelled);
-        }
-        let t_ms = (index * 1000 / u64::from(FPS)) as u32;
-        let picture = renderer.frame(t_ms)?;
-        rgb_frame.fill_from_rgb(&picture);
-        let coded = video.encode(&rgb_frame, index)?;
-        video_written += coded.len() as u64;
-        write_video(&mut muxer, coded)?;
-        // Audio up to the end of this frame, once the first picture is in (muxide wants video
-        // first).
-        if let Some(narration) = &mut narration {
-            let until = (index + 1) * u64::from(AUDIO_RATE) / u64::from(FPS);
-            while video_written > 0
-                && audio_sent_samples < until
-                && narration.given < narration.total
-            {
-                narration.next(&mut pcm, frame_samples as usize)?;
-                for packet in audio.encode(&pcm)? {
+
+    // Two stages on two threads: this one draws frames and converts them to YUV; the encoder
+    // thread codes them (and the narration) and muxes. A bounded queue keeps memory flat.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(u64, I420)>(2);
+    let (muxer, audio_packets) = std::thread::scope(|scope| {
+        let coder = scope.spawn(move || -> Result<_, VideoError> {
+            let mut pcm = Vec::new();
+            let mut audio_packets = 0u64;
+            let mut audio_sent_samples = 0u64;
+            let mut video_written = 0u64;
+            let mut send_audio = |muxer: &mut muxide::api::Muxer<Counting<W>>,
+                                  pcm: &[i16],
+                                  audio: &mut dyn super::codec::AudioEncoder|
+             -> Result<(), VideoError> {
+                for packet in audio.encode(pcm)? {
                     let pts = (audio_packets * frame_samples) as f64 / f64::from(AUDIO_RATE);
                     muxer.write_audio(pts, &packet).map_err(mux_error)?;
                     audio_packets += 1;
                 }
-                audio_sent_samples += frame_samples;
+                Ok(())
+            };
+            for (index, frame) in rx {
+                let coded = video.encode(&frame, index)?;
+                video_written += coded.len() as u64;
+                write_video(&mut muxer, coded)?;
+                // Audio up to the end of this frame, once the first picture is in (muxide
+                // wants video first).
+                if let Some(narration) = &mut narration {
+                    let until = (index + 1) * u64::from(AUDIO_RATE) / u64::from(FPS);
+                    while video_written > 0
+                        && audio_sent_samples < until
+                        && narration.given < narration.total
+                    {
+                        narration.next(&mut pcm, frame_samples as usize)?;
+                        send_audio(&mut muxer, &pcm, audio)?;
+                        audio_sent_samples += frame_samples;
+                    }
+                }
             }
-        }
-        progress(RenderProgress { frames_done: index + 1, frames_total });
-    }
-    write_video(&mut muxer, video.finish()?)?;
-    if let Some(narration) = &mut narration {
-        while narration.given < narration.total {
-            if cancel.is_cancelled() {
-                return Err(VideoError::Cancelled);
+            write_video(&mut muxer, video.finish()?)?;
+            if let Some(narration) = &mut narration {
+                while narration.given < narration.total {
+                    if cancel.is_cancelled() {
+                        return Err(VideoError::Cancelled);
+                    }
+                    narration.next(&mut pcm, frame_samples as usize)?;
+                    send_audio(&mut muxer, &pcm, audio)?;
+                }
+                for packet in audio.finish()? {
+                    let pts = (audio_packets * frame_samples) as f64 / f64::from(AUDIO_RATE);
+                    muxer.write_audio(pts, &packet).map_err(mux_error)?;
+                    audio_packets += 1;
+                }
             }
-            narration.next(&mut pcm, frame_samples as usize)?;
-            for packet in audio.encode(&pcm)? {
-                let pts = (audio_packets * frame_samples) as f64 / f64::from(AUDIO_RATE);
-                muxer.write_audio(pts, &packet).map_err(mux_error)?;
-                audio_packets += 1;
+            Ok((muxer, audio_packets))
+        });
+        let drawn = (|| -> Result<(), VideoError> {
+            for index in 0..frames_total {
+                if cancel.is_cancelled() {
+                    return Err(VideoError::Cancelled);
+                }
+                let t_ms = (index * 1000 / u64::from(FPS)) as u32;
+                let picture = renderer.frame(t_ms)?;
+                let mut yuv = I420::new(width, height);
+                yuv.fill_from_rgb(&picture);
+                if tx.send((index, yuv)).is_err() {
+                    return Ok(()); // the encoder stopped: its error says why
+                }
+                progress(RenderProgress { frames_done: index + 1, frames_total });
             }
-        }
-        for packet in audio.finish()? {
-            let pts = (audio_packets * frame_samples) as f64 / f64::from(AUDIO_RATE);
-            muxer.write_audio(pts, &packet).map_err(mux_error)?;
-            audio_packets += 1;
-        }
-    }
+            Ok(())
+        })();
+        drop(tx);
+        let coded = coder.join().map_err(|_| VideoError::Encode {
+            stage: "encode",
+            detail: "the encoder thread failed".into(),
+        })?;
+        drawn?;
+        coded
+    })?;
+    let mut muxer = muxer;
     muxer.finish_in_place().map_err(mux_error)?;
     let counting = muxer.into_writer();
     let report = RenderReport {

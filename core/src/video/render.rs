@@ -157,15 +157,7 @@ impl<'g> FrameRenderer<'g> {
         match (&scene.visual, &prepared.pixels) {
             (Visual::Photo { motion, .. }, Some(pixels)) => {
                 let r = lerp_rect(motion.from, motion.to, progress);
-                let (pw, ph) = (pixels.width() as f32, pixels.height() as f32);
-                let (x0, y0) = (r.x * pw, r.y * ph);
-                let (sx, sy) = (r.w * pw / self.width as f32, r.h * ph / self.height as f32);
-                for (fx, fy, px) in out.enumerate_pixels_mut() {
-                    // Sample at the pixel's centre.
-                    let u = (x0 + (fx as f32 + 0.5) * sx - 0.5).clamp(0.0, pw - 1.0);
-                    let v = (y0 + (fy as f32 + 0.5) * sy - 0.5).clamp(0.0, ph - 1.0);
-                    blend(px, bilinear(pixels, u, v));
-                }
+                sample_into(pixels, r, alpha, out);
             }
             _ => {
                 let card = [f32::from(CARD[0]), f32::from(CARD[1]), f32::from(CARD[2])];
@@ -230,6 +222,63 @@ impl<'g> FrameRenderer<'g> {
     }
 }
 
+/// Fixed-point weights: 8 bits between neighbouring source pixels.
+const FRAC: u32 = 256;
+
+/// Where one output column or row samples the source: the two neighbours (as offsets) and the
+/// weight of the second, in 1/256.
+#[derive(Clone, Copy)]
+struct Tap {
+    a: usize,
+    b: usize,
+    w: u32,
+}
+
+fn taps(count: u32, start: f32, step: f32, limit: u32, scale: usize) -> Vec<Tap> {
+    (0..count)
+        .map(|i| {
+            // Sample at the output pixel's centre.
+            let u = (start + (i as f32 + 0.5) * step - 0.5).clamp(0.0, (limit - 1) as f32);
+            let a = u.floor() as u32;
+            let b = (a + 1).min(limit - 1);
+            let w = ((u - a as f32) * FRAC as f32).round() as u32;
+            Tap { a: a as usize * scale, b: b as usize * scale, w: w.min(FRAC) }
+        })
+        .collect()
+}
+
+/// Draws the `crop` of `pixels` over the whole of `out`, bilinearly (integer weights, the
+/// column taps computed once per frame), blended over what is there with `alpha`.
+fn sample_into(pixels: &RgbImage, crop: Rect, alpha: f32, out: &mut RgbImage) {
+    let (pw, ph) = (pixels.width(), pixels.height());
+    let (ow, oh) = (out.width(), out.height());
+    let cols = taps(ow, crop.x * pw as f32, crop.w * pw as f32 / ow as f32, pw, 3);
+    let rows = taps(oh, crop.y * ph as f32, crop.h * ph as f32 / oh as f32, ph, pw as usize * 3);
+    let src = pixels.as_raw();
+    let opacity = (alpha.clamp(0.0, 1.0) * FRAC as f32).round() as u32;
+    let stride = ow as usize * 3;
+    for (row, line) in rows.iter().zip(out.chunks_exact_mut(stride)) {
+        let (top, bottom) = (&src[row.a..], &src[row.b..]);
+        let (wy, wy0) = (row.w, FRAC - row.w);
+        for (col, px) in cols.iter().zip(line.chunks_exact_mut(3)) {
+            let (wx, wx0) = (col.w, FRAC - col.w);
+            for c in 0..3 {
+                let t = u32::from(top[col.a + c]) * wx0 + u32::from(top[col.b + c]) * wx;
+                let b = u32::from(bottom[col.a + c]) * wx0 + u32::from(bottom[col.b + c]) * wx;
+                // Two 8-bit weights: the sum is in 1/65536.
+                let value = (t * wy0 + b * wy + (1 << 15)) >> 16;
+                px[c] = if opacity >= FRAC {
+                    value as u8
+                } else {
+                    let d = u32::from(px[c]);
+                    ((d * (FRAC - opacity) + value * opacity + FRAC / 2) / FRAC) as u8
+                };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
 fn bilinear(img: &RgbImage, u: f32, v: f32) -> [f32; 3] {
     let (x0, y0) = (u.floor() as u32, v.floor() as u32);
     let (x1, y1) = ((x0 + 1).min(img.width() - 1), (y0 + 1).min(img.height() - 1));
@@ -243,4 +292,35 @@ fn bilinear(img: &RgbImage, u: f32, v: f32) -> [f32; 3] {
         *o = top * (1.0 - fy) + bottom * fy;
     }
     out
+}
+
+#[cfg(test)]
+mod sample_tests {
+    use super::*;
+
+    #[test]
+    fn integer_sampling_matches_float_bilinear_and_blends() {
+        let img = RgbImage::from_fn(97, 61, |x, y| {
+            Rgb([(x * 7 % 256) as u8, (y * 13 % 256) as u8, ((x * y) % 256) as u8])
+        });
+        let crop = Rect { x: 0.113, y: 0.07, w: 0.71, h: 0.8 };
+        let mut out = RgbImage::new(64, 36);
+        sample_into(&img, crop, 1.0, &mut out);
+        let (pw, ph) = (img.width() as f32, img.height() as f32);
+        let (sx, sy) = (crop.w * pw / 64.0, crop.h * ph / 36.0);
+        for (x, y, px) in out.enumerate_pixels() {
+            let u = (crop.x * pw + (x as f32 + 0.5) * sx - 0.5).clamp(0.0, pw - 1.0);
+            let v = (crop.y * ph + (y as f32 + 0.5) * sy - 0.5).clamp(0.0, ph - 1.0);
+            let want = bilinear(&img, u, v);
+            for c in 0..3 {
+                assert!((f32::from(px[c]) - want[c]).abs() <= 1.5, "{x},{y}: {px:?} vs {want:?}");
+            }
+        }
+        // Half opacity over black: half the value.
+        let mut half = RgbImage::new(64, 36);
+        sample_into(&img, crop, 0.5, &mut half);
+        for (a, b) in out.as_raw().iter().zip(half.as_raw()) {
+            assert!((i32::from(*a) / 2 - i32::from(*b)).abs() <= 1);
+        }
+    }
 }

@@ -372,3 +372,165 @@ fn a_rendered_video_is_stored_encrypted_with_its_memory() {
     let detail = g.memory_detail(memory).expect("detail");
     assert!(detail.media.iter().any(|m| m.id == media.id), "attached to the memory");
 }
+
+/// Serves `page` at `/` and `video` at `/memory.mp4` (with byte ranges, as media elements ask)
+/// on 127.0.0.1 until dropped; what the page reports to `/result?…` arrives on the channel.
+struct PageServer {
+    port: u16,
+    results: std::sync::mpsc::Receiver<String>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for PageServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn serve(page: String, video: Vec<u8>) -> PageServer {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+    let (tx, results) = std::sync::mpsc::channel();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopping = stop.clone();
+    let video = std::sync::Arc::new(video);
+    std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while !stopping.load(std::sync::atomic::Ordering::Relaxed)
+            && std::time::Instant::now() < deadline
+        {
+            let Ok((stream, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                continue;
+            };
+            let (page, video, tx) = (page.clone(), video.clone(), tx.clone());
+            std::thread::spawn(move || {
+                let _ = stream.set_nonblocking(false);
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut request = String::new();
+                let _ = reader.read_line(&mut request);
+                let mut range = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("range: bytes=") {
+                        let (a, b) = v.trim().split_once('-').unwrap_or((v.trim(), ""));
+                        let start: usize = a.parse().unwrap_or(0);
+                        let end: usize = b.parse().unwrap_or(video.len() - 1).min(video.len() - 1);
+                        range = Some((start, end));
+                    }
+                }
+                let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let mut out = stream;
+                if let Some(result) = path.strip_prefix("/result?") {
+                    let _ = tx.send(result.to_owned());
+                    let _ = out.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+                } else if path == "/memory.mp4" {
+                    let (start, end) = range.unwrap_or((0, video.len() - 1));
+                    let head = if range.is_some() {
+                        format!(
+                            "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {start}-{end}/{}\r\n",
+                            video.len()
+                        )
+                    } else {
+                        "HTTP/1.1 200 OK\r\n".to_owned()
+                    };
+                    let _ = out.write_all(
+                        format!(
+                            "{head}Content-Type: video/mp4\r\nAccept-Ranges: bytes\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            end + 1 - start
+                        )
+                        .as_bytes(),
+                    );
+                    let _ = out.write_all(&video[start..=end]);
+                } else {
+                    let _ = out.write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                            page.len()
+                        )
+                        .as_bytes(),
+                    );
+                }
+            });
+        }
+    });
+    PageServer { port, results, stop }
+}
+
+#[test]
+fn a_rendered_video_plays_in_headless_chromium() {
+    let (dir, g) = graph();
+    let memory = narrated_memory(dir.path(), &g, 6);
+    let out = dir.path().join("memory.mp4");
+    render_file(&g, memory, &out);
+    let page = r#"<!doctype html><video id="v" src="/memory.mp4" preload="auto" muted playsinline></video>
+<script>
+const v = document.getElementById('v');
+let sent = false;
+const report = (o) => { if (!sent) { sent = true; fetch('/result?' + encodeURIComponent(JSON.stringify(o))); } };
+const check = () => {
+  if (v.readyState === 4 && v.currentTime > 1.0) {
+    report({readyState: v.readyState, duration: v.duration, width: v.videoWidth, height: v.videoHeight, time: v.currentTime});
+  }
+};
+v.addEventListener('canplaythrough', () => { v.play().catch(e => report({play: String(e)})); });
+v.addEventListener('timeupdate', check);
+v.addEventListener('error', () => report({error: v.error && v.error.code, message: v.error && v.error.message}));
+setTimeout(() => report({timeout: true, readyState: v.readyState, time: v.currentTime}), 30000);
+</script>"#;
+    let server = serve(page.to_owned(), std::fs::read(&out).expect("mp4"));
+    let profile = tempfile::tempdir().expect("profile");
+    let mut chromium = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+            "--disable-quic",
+            "--autoplay-policy=no-user-gesture-required",
+            &format!("--user-data-dir={}", profile.path().display()),
+            &format!("http://127.0.0.1:{}/", server.port),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("chromium (scripts/setup installs Debian's chromium)");
+    let result = server.results.recv_timeout(std::time::Duration::from_secs(60));
+    let _ = chromium.kill();
+    let _ = chromium.wait();
+    let result = result.expect("the page reports");
+    let decoded: String = url_decode(&result);
+    let doc: serde_json::Value = serde_json::from_str(&decoded).expect("json");
+    eprintln!("chromium: {doc}");
+    assert_eq!(doc["readyState"], 4, "{doc}");
+    let duration = doc["duration"].as_f64().expect("duration");
+    assert!((duration - 6.0).abs() < 0.05, "{doc}");
+    assert_eq!((doc["width"].as_u64(), doc["height"].as_u64()), (Some(1280), Some(720)));
+}
+
+fn url_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+            if let Ok(b) = u8::from_str_radix(hex, 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
