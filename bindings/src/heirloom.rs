@@ -105,6 +105,11 @@ impl Heirloom {
         })
     }
 
+    /// The family circle, family shares, and receiving shares from others.
+    pub fn family(&self) -> Arc<crate::Family> {
+        Arc::new(crate::Family::new(self.session.clone(), self.keys.clone()))
+    }
+
     /// The owner's keys and recovery kit.
     pub fn identity(&self) -> Arc<Identity> {
         Arc::new(Identity::new(self.keys.clone()))

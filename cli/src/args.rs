@@ -167,6 +167,10 @@ pub enum Command {
     /// The family circle shares are sealed to: invites, members, removal.
     #[command(subcommand)]
     Family(FamilyCommand),
+    /// Share with the family circle: queue a memory or video (sealed to every member), print
+    /// the signed manifest a member needs, and, on a member's device, receive and open a share.
+    #[command(subcommand)]
+    Share(ShareCommand),
     /// The owner's keys: show the public keys, print the recovery kit, restore from it.
     #[command(subcommand)]
     Identity(IdentityCommand),
@@ -430,6 +434,37 @@ pub enum PhotoCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ShareCommand {
+    /// Queue a memory (its voice, transcript and photos) or, with --media, one photo or video
+    /// to share with the family. Needs `consent give ID --purpose family`; `outbox run` sends it.
+    Add {
+        id: i64,
+        #[arg(long)]
+        media: bool,
+    },
+    /// Print the owner-signed manifest of an uploaded share (outbox item), for the family.
+    Manifest {
+        item: i64,
+        #[command(flatten)]
+        enclave: EnclaveArgs,
+    },
+    /// On a member's device: fetch the share a manifest describes, check it and open it with
+    /// this device's key into a folder.
+    Receive {
+        /// The manifest (JSON file).
+        manifest: PathBuf,
+        /// The sharer's signing key (from their `identity show`).
+        #[arg(long)]
+        owner: String,
+        /// Where to put what the share holds.
+        #[arg(long)]
+        into: PathBuf,
+        #[command(flatten)]
+        enclave: EnclaveArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum FamilyCommand {
     /// Print this device's invite (text to type or turn into a QR code) for a family circle.
     Invite {
@@ -626,6 +661,9 @@ impl Command {
             Command::Photo(PhotoCommand::Export { .. }) => "photo export",
             Command::Video(VideoCommand::Storyboard { .. }) => "video storyboard",
             Command::Video(VideoCommand::Render { .. }) => "video render",
+            Command::Share(ShareCommand::Add { .. }) => "share add",
+            Command::Share(ShareCommand::Manifest { .. }) => "share manifest",
+            Command::Share(ShareCommand::Receive { .. }) => "share receive",
             Command::Family(FamilyCommand::Invite { .. }) => "family invite",
             Command::Family(FamilyCommand::Add { .. }) => "family add",
             Command::Family(FamilyCommand::List) => "family list",

@@ -428,6 +428,7 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
         | Command::Photo(_)
         | Command::Video(_)
         | Command::Family(_)
+        | Command::Share(_)
         | Command::Identity(_)
         | Command::Consent(_)
         | Command::Outbox(_)

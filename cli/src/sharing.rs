@@ -3,7 +3,7 @@
 
 use crate::args::{
     Command, ConsentCommand, EnclaveArgs, FamilyCommand, IdentityCommand, MediaCommand,
-    OutboxCommand, PhotoCommand, VideoCommand,
+    OutboxCommand, PhotoCommand, ShareCommand, VideoCommand,
 };
 use crate::output::{CliError, Output};
 use heirloom_core::consent::{
@@ -368,6 +368,7 @@ pub fn run(
                 format!("Wrote {} bytes", bytes.len())
             });
         }
+        Command::Share(cmd) => share(graph, keys, cmd, name, out)?,
         Command::Identity(cmd) => {
             let keys = match cmd {
                 IdentityCommand::Restore { code } => {
@@ -696,4 +697,77 @@ fn render_video(
         file,
         media_id,
     })
+}
+
+fn share(
+    graph: &MemoryGraph,
+    keys: &FileKeyStore,
+    cmd: &ShareCommand,
+    name: &str,
+    out: &Output,
+) -> Result<(), CliError> {
+    match cmd {
+        ShareCommand::Add { id, media } => {
+            let subject = if *media { Subject::Media(*id) } else { Subject::Memory(*id) };
+            let item = outbox::share(graph, &owner(keys)?.public(), subject, now_ms())?;
+            out.emit(name, &item, |i| {
+                format!(
+                    "Queued {} to share with the family as item {} (`outbox run` sends it)",
+                    show_subject(subject),
+                    i.id
+                )
+            });
+        }
+        ShareCommand::Manifest { item, enclave } => {
+            let pinned = outbox_config(enclave)?.pinned_signers;
+            let manifest = outbox::share_manifest(graph, &owner(keys)?, &pinned, *item)?;
+            out.emit(name, &manifest, |m| m.to_string());
+        }
+        ShareCommand::Receive { manifest, owner: sharer, into, enclave } => {
+            let text = std::fs::read_to_string(manifest)
+                .map_err(|e| CliError::Input(format!("could not read the manifest: {}", e.kind())))?;
+            let doc: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|_| CliError::Input("the manifest is not JSON".into()))?;
+            // `share manifest --json` wraps the manifest in the usual envelope.
+            let doc = doc.get("data").cloned().unwrap_or(doc);
+            let sharer: VerifyingKey = sharer.parse().map_err(CliError::Seal)?;
+            let config = outbox_config(enclave)?;
+            let receive = outbox::ReceiveConfig {
+                enclave_url: config.enclave_url.clone(),
+                pinned_signers: config.pinned_signers.clone(),
+                request_timeout: config.request_timeout,
+                tls_roots: config.tls_roots,
+            };
+            let me = owner(keys)?;
+            let inbox = graph.data_dir().join("received");
+            let got = outbox::receive_share(&receive, &doc, &sharer, me.identity(), &inbox)?;
+            std::fs::create_dir_all(into)
+                .map_err(|e| CliError::Input(format!("could not create the folder: {}", e.kind())))?;
+            let mut written = Vec::new();
+            outbox::read_share(me.identity(), &got.path, |entry, reader| {
+                // Only plain names: nothing may land outside the folder.
+                let file = std::path::Path::new(entry)
+                    .file_name()
+                    .filter(|f| f.to_str().is_some_and(|s| !s.starts_with('.')))
+                    .ok_or(outbox::OutboxError::Refused { reason: "an entry with a bad name" })?;
+                let path = into.join(file);
+                let mut f = std::fs::File::create(&path)
+                    .map_err(|e| outbox::OutboxError::Io { op: "write a shared file", kind: e.kind() })?;
+                let n = std::io::copy(reader, &mut f)
+                    .map_err(|e| outbox::OutboxError::Io { op: "write a shared file", kind: e.kind() })?;
+                written.push(serde_json::json!({ "file": path.display().to_string(), "bytes": n }));
+                Ok(())
+            })?;
+            let data = serde_json::json!({
+                "share_id": got.share_id,
+                "payload": got.payload,
+                "files": written,
+            });
+            out.emit(name, &data, |d| {
+                let files = d["files"].as_array().map(Vec::len).unwrap_or(0);
+                format!("Received share {} ({}): {files} file(s) in {}", got.share_id, got.payload, into.display())
+            });
+        }
+    }
+    Ok(())
 }

@@ -521,6 +521,46 @@ fun main() {
         }
     }
 
+    test("a memory shared with the family opens on a member's device") {
+        val enclaveUrl = System.getenv("HEIRLOOM_ENCLAVE_URL") ?: error("HEIRLOOM_ENCLAVE_URL is not set")
+        val enclaveKey = System.getenv("HEIRLOOM_ENCLAVE_KEY") ?: error("HEIRLOOM_ENCLAVE_KEY is not set")
+        Heirloom.open(tempDir(), MemoryKeyStore()).use { phone ->
+            Heirloom.open(tempDir(), MemoryKeyStore()).use { h ->
+                val invite = phone.family().invite("Anna", MemberRole.GUARDIAN)
+                check(invite.startsWith("HLINVITE1"), "an invite string")
+                val added = h.family().add(invite)
+                checkEq(added.name to added.role, "Anna" to MemberRole.GUARDIAN, "member added")
+                checkThrows<ApiException.InvalidInput>("a mistyped invite") { h.family().add(invite.dropLast(1) + (if (invite.last() == 'Q') "P" else "Q")) }
+                val memory = h.memories().addText("The lake", "We swam every morning before breakfast.", null).memory
+                checkThrows<ApiException.ConsentRequired>("no consent, no share") { h.family().share(memory.id, false) }
+                val policy = ConsentPolicy("GB", "Heirloom", "privacy@heirloom.example", "https://heirloom.example/privacy", "2026-11", "en")
+                h.consent(policy).give(memory.id, Purpose.SHARE_WITH_FAMILY, null)
+                val outbox = h.outbox(EnclaveConfig(enclaveUrl, listOf(enclaveKey), 65536uL))
+                checkThrows<ApiException.InvalidInput>("shares never go to the enclave") { outbox.enqueue(memory.id, Purpose.SHARE_WITH_FAMILY) }
+                val item = h.family().share(memory.id, false)
+                val quiet = object : OutboxProgress {
+                    override fun onProgress(itemId: Long, acked: ULong, total: ULong) {}
+                    override fun onState(itemId: Long, state: ItemState) {}
+                }
+                checkEq(outbox.run(quiet, CancelHandle(), 60_000uL).uploaded, 1u, "the share uploaded")
+                val proof = outbox.receipts().single()
+                checkEq(proof.plaintextSha256, null, "the enclave could not open it")
+                val manifest = h.family().manifest(item, listOf(enclaveKey))
+                check(!manifest.contains("swam"), "no content in the manifest")
+                val sharer = h.identity().publicKeys().verifyingKey
+                val got = phone.family().receive(manifest, sharer, ShareSource(enclaveUrl, listOf(enclaveKey)))
+                checkEq(got.entries.map { it.name }, listOf("memory.json"), "a typed memory: its JSON")
+                val json = String(phone.family().readEntry(got.sealedPath, "memory.json"))
+                check(json.contains("We swam every morning before breakfast."), "opened on the member's device")
+                checkThrows<ApiException.EnclaveUntrusted>("signed by someone else") {
+                    phone.family().receive(manifest, phone.identity().publicKeys().verifyingKey, ShareSource(enclaveUrl, listOf(enclaveKey)))
+                }
+                checkEq(h.family().remove(added.id), true, "removed")
+                checkEq(h.family().members().single().removedAtMs != null, true, "listed as removed")
+            }
+        }
+    }
+
     test("consent by the owner and a proxy, an upload through the enclave, revocation and erasure") {
         val enclaveUrl = System.getenv("HEIRLOOM_ENCLAVE_URL") ?: error("HEIRLOOM_ENCLAVE_URL is not set")
         val enclaveKey = System.getenv("HEIRLOOM_ENCLAVE_KEY") ?: error("HEIRLOOM_ENCLAVE_KEY is not set")
