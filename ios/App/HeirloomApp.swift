@@ -87,6 +87,9 @@ final class MemoriesModel: ObservableObject {
         }
     }
 
+    /// The handle, for the screens that need more than the list.
+    var handle: Heirloom? { heirloom }
+
     func addText(title: String, text: String) {
         guard let heirloom else { return }
         do {
@@ -121,10 +124,170 @@ struct MemoriesView: View {
             }
             Section("Memories (\(model.memories.count))") {
                 ForEach(model.memories, id: \.id) { memory in
-                    Text(memory.title)
+                    if let heirloom = model.handle {
+                        NavigationLink(memory.title) {
+                            MemoryVideoView(video: MemoryVideoModel(heirloom: heirloom, memoryId: memory.id))
+                        }
+                    } else {
+                        Text(memory.title)
+                    }
+                }
+            }
+            if let heirloom = model.handle {
+                Section("Family") {
+                    NavigationLink("Family circle") {
+                        FamilyView(family: FamilyModel(heirloom: heirloom))
+                    }
                 }
             }
             if let problem = model.problem {
+                Section("Problem") {
+                    Text(problem).foregroundColor(.red)
+                }
+            }
+        }
+    }
+}
+
+/// Renders a memory's video off the main thread, with progress and cancel. The software
+/// encoders run here; an app build would pass VideoToolbox/AudioToolbox encoders
+/// (`PlatformVideoEncoder` / `PlatformAudioEncoder`).
+@MainActor
+final class MemoryVideoModel: ObservableObject, @unchecked Sendable {
+    @Published private(set) var fraction: Double = 0
+    @Published private(set) var rendering = false
+    @Published private(set) var result: String?
+    let heirloom: Heirloom
+    let memoryId: Int64
+    private var cancel = CancelHandle()
+
+    init(heirloom: Heirloom, memoryId: Int64) {
+        self.heirloom = heirloom
+        self.memoryId = memoryId
+    }
+
+    final class Progress: RenderListener, @unchecked Sendable {
+        let report: @Sendable (Double) -> Void
+        init(report: @escaping @Sendable (Double) -> Void) { self.report = report }
+        func onProgress(framesDone: UInt64, framesTotal: UInt64) {
+            report(framesTotal == 0 ? 0 : Double(framesDone) / Double(framesTotal))
+        }
+    }
+
+    func render() {
+        rendering = true
+        result = nil
+        cancel = CancelHandle()
+        let (heirloom, memoryId, cancel) = (heirloom, memoryId, cancel)
+        let listener = Progress { value in
+            Task { @MainActor [weak self] in self?.fraction = value }
+        }
+        Task.detached {
+            let outcome: String
+            do {
+                let fonts = Bundle.main.resourcePath ?? ""
+                try? heirloom.videos().useFonts(modelsDir: fonts)
+                let video = try heirloom.videos().render(
+                    memoryId: memoryId,
+                    request: RenderRequest(outputPath: nil, keep: true),
+                    videoEncoder: nil,
+                    audioEncoder: nil,
+                    listener: listener,
+                    cancel: cancel
+                )
+                outcome = "Video ready: \(video.durationMs / 1000) s, \(video.bytes / 1_000_000) MB"
+            } catch ApiError.Cancelled {
+                outcome = "Stopped."
+            } catch {
+                outcome = "Could not make the video: \(error)"
+            }
+            await MainActor.run { [weak self] in
+                self?.rendering = false
+                self?.result = outcome
+            }
+        }
+    }
+
+    func stop() {
+        cancel.cancel()
+    }
+}
+
+struct MemoryVideoView: View {
+    @ObservedObject var video: MemoryVideoModel
+
+    var body: some View {
+        List {
+            Section("Memory video") {
+                if video.rendering {
+                    ProgressView(value: video.fraction)
+                    Button("Stop", role: .cancel) { video.stop() }
+                } else {
+                    Button("Make a video of this memory") { video.render() }
+                }
+                if let result = video.result {
+                    Text(result)
+                }
+            }
+        }
+    }
+}
+
+/// The family circle: this device's invite, and adding someone else's.
+@MainActor
+final class FamilyModel: ObservableObject {
+    @Published private(set) var members: [FamilyMember] = []
+    @Published private(set) var invite = ""
+    @Published private(set) var problem: String?
+    let heirloom: Heirloom
+
+    init(heirloom: Heirloom) {
+        self.heirloom = heirloom
+        reload()
+    }
+
+    func reload() {
+        do {
+            invite = try heirloom.family().invite(name: "Me", role: .family)
+            members = try heirloom.family().members()
+        } catch {
+            problem = "\(error)"
+        }
+    }
+
+    func add(code: String) {
+        do {
+            _ = try heirloom.family().add(invite: code)
+            reload()
+        } catch {
+            problem = "That invite did not check out: \(error)"
+        }
+    }
+}
+
+struct FamilyView: View {
+    @ObservedObject var family: FamilyModel
+    @State private var code = ""
+
+    var body: some View {
+        List {
+            Section("Your invite") {
+                Text(family.invite).font(.system(.footnote, design: .monospaced)).textSelection(.enabled)
+            }
+            Section("Add someone") {
+                TextField("HLINVITE1…", text: $code)
+                Button("Add") {
+                    family.add(code: code)
+                    code = ""
+                }
+                .disabled(code.isEmpty)
+            }
+            Section("Members (\(family.members.count))") {
+                ForEach(family.members, id: \.id) { member in
+                    Text(member.removedAtMs == nil ? member.name : "\(member.name) (removed)")
+                }
+            }
+            if let problem = family.problem {
                 Section("Problem") {
                     Text(problem).foregroundColor(.red)
                 }
@@ -139,7 +302,9 @@ struct HeirloomApp: App {
 
     var body: some Scene {
         WindowGroup {
-            MemoriesView(model: model)
+            NavigationStack {
+                MemoriesView(model: model)
+            }
         }
     }
 }

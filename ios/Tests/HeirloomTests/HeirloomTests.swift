@@ -579,6 +579,47 @@ final class HeirloomTests: XCTestCase {
         }
     }
 
+    func testAMemoryVideoRendersWithProgressAndIsKept() throws {
+        guard let models = ProcessInfo.processInfo.environment["HEIRLOOM_MODELS"] else {
+            throw XCTSkip("HEIRLOOM_MODELS is not set (run models/fetch.sh fonts)")
+        }
+        let heirloom = try Heirloom.open(dataDir: try tempDir(), keyStore: MemoryKeyStore())
+        let memory = try heirloom.memories().addText(title: "The orchard", text: "We picked apples.\nThen pears.", aboutWhen: nil)
+        let videos = heirloom.videos()
+        try videos.useFonts(modelsDir: models)
+        final class Frames: RenderListener, @unchecked Sendable {
+            var done: UInt64 = 0
+            func onProgress(framesDone: UInt64, framesTotal: UInt64) { done = framesDone }
+        }
+        let frames = Frames()
+        let out = try tempDir() + "/orchard.mp4"
+        let video = try videos.render(
+            memoryId: memory.memory.id,
+            request: RenderRequest(outputPath: out, keep: true),
+            videoEncoder: nil, audioEncoder: nil, listener: frames, cancel: CancelHandle())
+        XCTAssertEqual(video.width, 1280)
+        XCTAssertEqual(frames.done, video.frames, "progress to the last frame")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: out))
+        XCTAssertEqual(UInt64(bytes.count), video.bytes)
+        XCTAssertEqual(String(decoding: bytes[4..<8], as: UTF8.self), "ftyp")
+        XCTAssertNotNil(video.mediaId, "kept, encrypted, with the memory")
+    }
+
+    func testFamilyInvitesMembersAndRemoval() throws {
+        let phone = try Heirloom.open(dataDir: try tempDir(), keyStore: MemoryKeyStore())
+        let heirloom = try Heirloom.open(dataDir: try tempDir(), keyStore: MemoryKeyStore())
+        let invite = try phone.family().invite(name: "Anna", role: .guardian)
+        XCTAssertTrue(invite.hasPrefix("HLINVITE1"))
+        let member = try heirloom.family().add(invite: invite)
+        XCTAssertEqual(member.name, "Anna")
+        XCTAssertEqual(member.role, .guardian)
+        guard case .InvalidInput? = thrownApiError({ _ = try heirloom.family().add(invite: String(invite.dropLast()) + (invite.last == "Q" ? "P" : "Q")) }) else {
+            return XCTFail("a mistyped invite is InvalidInput")
+        }
+        XCTAssertTrue(try heirloom.family().remove(memberId: member.id))
+        XCTAssertNotNil(try heirloom.family().members().first?.removedAtMs)
+    }
+
     func testAnAbandonedSessionIsRecoveredAtTheNextOpen() throws {
         let dir = try tempDir()
         let keys = MemoryKeyStore()
