@@ -136,7 +136,9 @@ impl Family {
     /// Adds the member an invite describes (adding them again updates them, or brings back a
     /// removed member). A mistyped invite is `InvalidInput`.
     pub fn add(&self, invite: String) -> Result<FamilyMember, ApiError> {
-        self.session.with(|g| family::add_member(g, &invite).map_err(ApiError::from)).map(Into::into)
+        self.session
+            .with(|g| family::add_member(g, &invite).map_err(ApiError::from))
+            .map(Into::into)
     }
 
     /// Every member, current and removed.
@@ -161,7 +163,6 @@ impl Family {
         self.session
             .with(|g| outbox::share(g, &owner, subject, heirloom_core::clock::now_ms()))
             .map(|item| item.id)
-            .map_err(ApiError::from)
     }
 
     /// The owner-signed manifest (JSON) of an uploaded share, for the family: it names the
@@ -169,9 +170,9 @@ impl Family {
     pub fn manifest(&self, item_id: i64, pinned_signers: Vec<String>) -> Result<String, ApiError> {
         let owner = self.owner()?;
         let pinned = pinned(&pinned_signers)?;
-        let doc = self
-            .session
-            .with(|g| outbox::share_manifest(g, &owner, &pinned, item_id).map_err(ApiError::from))?;
+        let doc = self.session.with(|g| {
+            outbox::share_manifest(g, &owner, &pinned, item_id).map_err(ApiError::from)
+        })?;
         Ok(heirloom_core::seal::canonical_json(&doc)?)
     }
 
@@ -216,9 +217,10 @@ impl Family {
         outbox::read_share(me.identity(), std::path::Path::new(&sealed_path), |entry, reader| {
             if entry == name {
                 let mut bytes = Vec::new();
-                reader
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| outbox::OutboxError::Io { op: "open the share", kind: e.kind() })?;
+                reader.read_to_end(&mut bytes).map_err(|e| outbox::OutboxError::Io {
+                    op: "open the share",
+                    kind: e.kind(),
+                })?;
                 found = Some(bytes);
             }
             Ok(())

@@ -375,20 +375,15 @@ impl Videos {
                 l.on_progress(p.frames_done, p.frames_total);
             }
         };
-        let make =
-            || -> Result<(Box<dyn video::VideoEncoder>, Box<dyn video::AudioEncoder>), ApiError> {
-                let v: Box<dyn video::VideoEncoder> = match &video_encoder {
-                    Some(e) => Box::new(HostVideo(e.clone())),
-                    None => Box::new(video::OpenH264Encoder::new()),
-                };
-                let a: Box<dyn video::AudioEncoder> = match &audio_encoder {
-                    Some(e) => Box::new(HostAudio(e.clone())),
-                    None => Box::new(video::OpusEncoder::new()?),
-                };
-                Ok((v, a))
-            };
+        let mut v: Box<dyn video::VideoEncoder> = match video_encoder {
+            Some(e) => Box::new(HostVideo(e)),
+            None => Box::new(video::OpenH264Encoder::new()),
+        };
+        let mut a: Box<dyn video::AudioEncoder> = match audio_encoder {
+            Some(e) => Box::new(HostAudio(e)),
+            None => Box::new(video::OpusEncoder::new()?),
+        };
         self.session.with(|g| {
-            let (mut v, mut a) = make()?;
             let encoders = video::Encoders { video: v.as_mut(), audio: a.as_mut() };
             let rendered = if request.keep {
                 let (media, report) = video::render_memory_video(

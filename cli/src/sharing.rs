@@ -724,8 +724,9 @@ fn share(
             out.emit(name, &manifest, |m| m.to_string());
         }
         ShareCommand::Receive { manifest, owner: sharer, into, enclave } => {
-            let text = std::fs::read_to_string(manifest)
-                .map_err(|e| CliError::Input(format!("could not read the manifest: {}", e.kind())))?;
+            let text = std::fs::read_to_string(manifest).map_err(|e| {
+                CliError::Input(format!("could not read the manifest: {}", e.kind()))
+            })?;
             let doc: serde_json::Value = serde_json::from_str(&text)
                 .map_err(|_| CliError::Input("the manifest is not JSON".into()))?;
             // `share manifest --json` wraps the manifest in the usual envelope.
@@ -741,8 +742,9 @@ fn share(
             let me = owner(keys)?;
             let inbox = graph.data_dir().join("received");
             let got = outbox::receive_share(&receive, &doc, &sharer, me.identity(), &inbox)?;
-            std::fs::create_dir_all(into)
-                .map_err(|e| CliError::Input(format!("could not create the folder: {}", e.kind())))?;
+            std::fs::create_dir_all(into).map_err(|e| {
+                CliError::Input(format!("could not create the folder: {}", e.kind()))
+            })?;
             let mut written = Vec::new();
             outbox::read_share(me.identity(), &got.path, |entry, reader| {
                 // Only plain names: nothing may land outside the folder.
@@ -751,10 +753,14 @@ fn share(
                     .filter(|f| f.to_str().is_some_and(|s| !s.starts_with('.')))
                     .ok_or(outbox::OutboxError::Refused { reason: "an entry with a bad name" })?;
                 let path = into.join(file);
-                let mut f = std::fs::File::create(&path)
-                    .map_err(|e| outbox::OutboxError::Io { op: "write a shared file", kind: e.kind() })?;
-                let n = std::io::copy(reader, &mut f)
-                    .map_err(|e| outbox::OutboxError::Io { op: "write a shared file", kind: e.kind() })?;
+                let mut f = std::fs::File::create(&path).map_err(|e| outbox::OutboxError::Io {
+                    op: "write a shared file",
+                    kind: e.kind(),
+                })?;
+                let n = std::io::copy(reader, &mut f).map_err(|e| outbox::OutboxError::Io {
+                    op: "write a shared file",
+                    kind: e.kind(),
+                })?;
                 written.push(serde_json::json!({ "file": path.display().to_string(), "bytes": n }));
                 Ok(())
             })?;
@@ -765,7 +771,12 @@ fn share(
             });
             out.emit(name, &data, |d| {
                 let files = d["files"].as_array().map(Vec::len).unwrap_or(0);
-                format!("Received share {} ({}): {files} file(s) in {}", got.share_id, got.payload, into.display())
+                format!(
+                    "Received share {} ({}): {files} file(s) in {}",
+                    got.share_id,
+                    got.payload,
+                    into.display()
+                )
             });
         }
     }

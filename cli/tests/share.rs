@@ -40,7 +40,8 @@ fn a_memory_shared_from_one_device_is_received_on_a_members_device() {
     ok(o, &["init"]);
     ok(m, &["init"]);
 
-    let memory = ok(o, &["add", "--title", "Sunday lunch", "--text", "Nonna made ragù for twelve."]);
+    let memory =
+        ok(o, &["add", "--title", "Sunday lunch", "--text", "Nonna made ragù for twelve."]);
     let id = memory["memory"]["id"].as_i64().expect("id").to_string();
     let photo = o.join("table.png");
     image::RgbImage::from_fn(200, 150, |x, y| image::Rgb([x as u8, y as u8, 40]))
