@@ -92,6 +92,7 @@ impl From<MediaError> for ApiError {
         let reason = e.to_string();
         match e {
             MediaError::Unsupported
+            | MediaError::UnsupportedVideo
             | MediaError::TooLarge { .. }
             | MediaError::OverBudget { .. } => Self::InvalidInput { reason },
             MediaError::Corrupt | MediaError::Tampered | MediaError::NotAVaultFile { .. } => {

@@ -129,6 +129,7 @@ impl CliError {
                 GraphError::Embedding { .. } => ("internal", 1),
                 GraphError::Media(m) => match m {
                     MediaError::Unsupported
+                    | MediaError::UnsupportedVideo
                     | MediaError::TooLarge { .. }
                     | MediaError::OverBudget { .. } => ("invalid_input", 1),
                     MediaError::Corrupt

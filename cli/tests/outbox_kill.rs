@@ -55,7 +55,7 @@ fn killed_at_any_point_the_outbox_finishes_right() {
     let film = dir.path().join("film.mp4");
     let bytes: Vec<u8> =
         (0..16 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
-    std::fs::write(&film, bytes).expect("film");
+    std::fs::write(&film, heirloom_tests::mp4_with(&bytes)).expect("film");
     let film = film.to_string_lossy().into_owned();
     let media = heirloom(
         dir.path(),

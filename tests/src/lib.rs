@@ -94,3 +94,15 @@ impl Drop for LocalEnclave {
         }
     }
 }
+
+/// `payload` wrapped as a minimal MP4 (an `ftyp` box, then an `mdat` box holding it): what the
+/// outbox accepts as a video (it strips metadata boxes, so it must be able to parse the file).
+pub fn mp4_with(payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + 24);
+    out.extend_from_slice(&16u32.to_be_bytes());
+    out.extend_from_slice(b"ftypisom\0\0\0\0");
+    out.extend_from_slice(&(payload.len() as u32 + 8).to_be_bytes());
+    out.extend_from_slice(b"mdat");
+    out.extend_from_slice(payload);
+    out
+}

@@ -80,7 +80,7 @@ fn a_thousand_faults_lose_nothing_and_duplicate_nothing() {
         let bytes: Vec<u8> = (0..12 * 1024 * 1024u32)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 ^ n)
             .collect();
-        std::fs::write(&path, bytes).expect("film");
+        std::fs::write(&path, heirloom_tests::mp4_with(&bytes)).expect("film");
         let media = graph
             .import_media_file(film_memory, &path, heirloom_core::graph::MediaKind::Video)
             .expect("media");

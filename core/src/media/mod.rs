@@ -9,6 +9,7 @@
 
 mod decode;
 mod exif;
+mod mp4meta;
 mod phash;
 mod vault;
 
@@ -17,6 +18,7 @@ pub(crate) mod tests;
 
 pub use decode::{clean_copy, decode, thumbnail, DecodedPhoto, PhotoFormat, MAX_SIDE, THUMB_SIZES};
 pub use exif::{PhotoMetadata, TakenAt};
+pub use mp4meta::{metadata_boxes, MetadataBox, StripMetadata};
 pub use phash::{dhash, hamming, NEAR_DUPLICATE_BITS};
 pub use vault::{
     open_file, plaintext_len, seal_file, SealedFile, VaultReader, VaultWriter, MEDIA_KEY_PURPOSE,
@@ -25,6 +27,10 @@ pub use vault::{
 /// What went wrong with a photo or a stored media file. Never names the file or its content.
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
+    /// A video that is not an MP4/MOV (ISO base media) file: its metadata cannot be found, so
+    /// it does not leave the device.
+    #[error("not an MP4 or MOV video: its metadata cannot be removed")]
+    UnsupportedVideo,
     /// Not a JPEG, PNG or WebP image, whatever the file is called.
     #[error("not a supported image (JPEG, PNG or WebP)")]
     Unsupported,

@@ -183,7 +183,12 @@ fn media_file<'g>(
             let stem = if encrypted { path.trim_end_matches(".hlm") } else { path };
             let ext =
                 std::path::Path::new(stem).extension().and_then(|e| e.to_str()).unwrap_or("bin");
-            (ext.to_owned(), size, graph.open_media(id)?)
+            // A video leaves without its metadata (place, camera, time): a first pass finds the
+            // boxes, the second blanks them on the way out. Not an MP4/MOV: it does not leave.
+            let boxes = crate::media::metadata_boxes(graph.open_media(id)?)
+                .map_err(|e| OutboxError::Graph(crate::graph::GraphError::Media(e)))?;
+            let stripped = crate::media::StripMetadata::new(graph.open_media(id)?, boxes);
+            (ext.to_owned(), size, Box::new(stripped))
         }
     })
 }

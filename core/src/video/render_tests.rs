@@ -534,3 +534,75 @@ fn url_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+#[test]
+fn a_phone_video_leaves_without_its_place_camera_or_title() {
+    let (dir, g) = graph();
+    let m = g.add_text_memory("Beach", "Waves.", None).expect("memory").memory.id;
+    // A video as a phone would write it: the place, a title, a camera model, a date.
+    let clip = dir.path().join("clip.mp4");
+    let clip_s = clip.to_str().expect("path");
+    tool(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:duration=1",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-metadata",
+            "location=+48.8584+002.2945/",
+            "-metadata",
+            "title=Secret beach",
+            "-metadata",
+            "make=Pixel-9-Pro",
+            "-metadata",
+            "creation_time=2026-06-01T10:00:00Z",
+            "-movflags",
+            "+use_metadata_tags",
+            clip_s,
+        ],
+    );
+    let original = std::fs::read(&clip).expect("clip");
+    assert!(original.windows(8).any(|w| w == b"+48.8584"), "the test clip carries its place");
+    let media = g.import_media_file(m, &clip, crate::graph::MediaKind::Video).expect("attach");
+    let tar = crate::outbox::export_media(&g, media.id, Vec::new()).expect("export");
+    let mut archive = tar::Archive::new(&tar[..]);
+    let mut sent = Vec::new();
+    for entry in archive.entries().expect("entries") {
+        let mut entry = entry.expect("entry");
+        if entry.path().expect("path").to_string_lossy().starts_with("media.mp4") {
+            std::io::Read::read_to_end(&mut entry, &mut sent).expect("read");
+        }
+    }
+    assert_eq!(sent.len(), original.len(), "same size: metadata blanked, nothing moved");
+    for secret in [&b"+48.8584"[..], b"Secret beach", b"Pixel-9-Pro"] {
+        assert!(!sent.windows(secret.len()).any(|w| w == secret), "{secret:?} left the device");
+    }
+    // Still a good video: ffprobe finds no tags, ffmpeg decodes it without a complaint.
+    let out = dir.path().join("sent.mp4");
+    std::fs::write(&out, &sent).expect("write");
+    let path = out.to_str().expect("path");
+    let probe =
+        tool("ffprobe", &["-v", "error", "-show_format", "-show_streams", "-of", "json", path]);
+    let probe: serde_json::Value = serde_json::from_slice(&probe.stdout).expect("json");
+    let tags = probe["format"]["tags"].as_object().cloned().unwrap_or_default();
+    for key in
+        ["location", "title", "make", "creation_time", "com.apple.quicktime.location.ISO6709"]
+    {
+        assert!(!tags.contains_key(key), "{key} in {tags:?}");
+    }
+    assert_eq!(probe["streams"][0]["codec_name"], "h264");
+    let decode = tool("ffmpeg", &["-v", "error", "-i", path, "-f", "null", "-"]);
+    assert!(decode.stderr.is_empty(), "{}", String::from_utf8_lossy(&decode.stderr));
+    // Something that is not an MP4 does not leave at all.
+    let odd = dir.path().join("odd.mov");
+    std::fs::write(&odd, b"not a video, whatever it is called").expect("write");
+    let odd = g.import_media_file(m, &odd, crate::graph::MediaKind::Video).expect("attach");
+    assert!(crate::outbox::export_media(&g, odd.id, Vec::new()).is_err());
+}
