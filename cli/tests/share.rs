@@ -65,44 +65,36 @@ fn a_memory_shared_from_one_device_is_received_on_a_members_device() {
     let sharer = ok(o, &["identity", "show"])["verifying_key"].as_str().expect("key").to_owned();
 
     let into = m.join("from-nonna");
-    let got = ok(
-        m,
-        &[
-            "share",
-            "receive",
-            manifest_file.to_str().expect("path"),
-            "--owner",
-            &sharer,
-            "--into",
-            into.to_str().expect("path"),
-            "--enclave",
-            &url,
-            "--enclave-key",
-            &key,
-        ],
-    );
+    let receive = |sharer: &str| {
+        let (manifest, into) =
+            (manifest_file.to_str().expect("path"), into.to_str().expect("path"));
+        run(
+            m,
+            &[
+                "share",
+                "receive",
+                manifest,
+                "--owner",
+                sharer,
+                "--into",
+                into,
+                "--enclave",
+                &url,
+                "--enclave-key",
+                &key,
+            ],
+        )
+    };
+    let (fine, got) = receive(&sharer);
+    assert!(fine, "{got}");
+    let got = &got["data"];
     assert_eq!(got["payload"], "memory");
     let json = std::fs::read_to_string(into.join("memory.json")).expect("memory.json");
     assert!(json.contains("Nonna made ragù for twelve."), "the transcript arrived");
     let jpeg = std::fs::read(into.join("photo-1.jpg")).expect("photo");
     assert!(jpeg.starts_with(&[0xFF, 0xD8]), "a JPEG clean copy");
 
-    // The owner's own device is in the circle too; a wrong sharer key is refused.
-    let (fine, doc) = run(
-        m,
-        &[
-            "share",
-            "receive",
-            manifest_file.to_str().expect("path"),
-            "--owner",
-            &key,
-            "--into",
-            into.to_str().expect("path"),
-            "--enclave",
-            &url,
-            "--enclave-key",
-            &key,
-        ],
-    );
+    // A wrong sharer key is refused.
+    let (fine, doc) = receive(&key);
     assert!(!fine, "{doc}");
 }

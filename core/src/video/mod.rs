@@ -100,19 +100,9 @@ pub fn render_to_file(
     progress: &mut dyn FnMut(RenderProgress),
     cancel: &CancelToken,
 ) -> Result<RenderReport, VideoError> {
-    let io = |op| move |e: std::io::Error| VideoError::Io { op, kind: e.kind() };
-    let dir =
-        dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let scratch = tempfile::NamedTempFile::new_in(dir).map_err(io("create the video file"))?;
-    let out = std::io::BufWriter::with_capacity(1 << 16, scratch.as_file());
-    let (report, out) = render_mp4(graph, board, fonts, encoders, out, progress, cancel)?;
-    out.into_inner()
-        .map_err(|e| VideoError::Io { op: "write the video", kind: e.error().kind() })?;
-    scratch.as_file().sync_all().map_err(io("write the video"))?;
-    scratch
-        .persist(dest)
-        .map_err(|e| VideoError::Io { op: "save the video", kind: e.error.kind() })?;
-    Ok(report)
+    write_atomically(dest, |out| {
+        render_mp4(graph, board, fonts, encoders, out, progress, cancel).map(|(report, _)| report)
+    })
 }
 
 /// Writes a stored video (decrypted) to `dest`, beside it first and renamed when complete.
@@ -121,18 +111,30 @@ pub fn export_video(
     media: crate::graph::MediaId,
     dest: &std::path::Path,
 ) -> Result<u64, VideoError> {
-    let io = |op| move |e: std::io::Error| VideoError::Io { op, kind: e.kind() };
     let mut reader = graph.open_media(media)?;
+    write_atomically(dest, |out| {
+        std::io::copy(&mut reader, out)
+            .map_err(|e| VideoError::Io { op: "write the video", kind: e.kind() })
+    })
+}
+
+/// Writes `dest` through `write` into a scratch file beside it, synced and renamed into place
+/// when complete: a failed or cancelled write leaves no file.
+fn write_atomically<T>(
+    dest: &std::path::Path,
+    write: impl FnOnce(&mut std::io::BufWriter<&std::fs::File>) -> Result<T, VideoError>,
+) -> Result<T, VideoError> {
+    let io = |op| move |e: std::io::Error| VideoError::Io { op, kind: e.kind() };
     let dir =
         dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let scratch = tempfile::NamedTempFile::new_in(dir).map_err(io("create the video file"))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, scratch.as_file());
-    let n = std::io::copy(&mut reader, &mut out).map_err(io("write the video"))?;
+    let value = write(&mut out)?;
     out.into_inner()
         .map_err(|e| VideoError::Io { op: "write the video", kind: e.error().kind() })?;
     scratch.as_file().sync_all().map_err(io("write the video"))?;
     scratch
         .persist(dest)
         .map_err(|e| VideoError::Io { op: "save the video", kind: e.error.kind() })?;
-    Ok(n)
+    Ok(value)
 }

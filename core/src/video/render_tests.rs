@@ -85,16 +85,28 @@ fn tool(name: &str, args: &[&str]) -> std::process::Output {
     out
 }
 
-fn render_file(g: &MemoryGraph, memory: i64, dest: &Path) -> (Storyboard, RenderReport) {
-    let board = storyboard(g, memory).expect("storyboard");
+/// Renders `board` to `dest` with the software encoders.
+fn render_with(
+    g: &MemoryGraph,
+    board: &Storyboard,
+    fonts: Option<Fonts>,
+    dest: &Path,
+    progress: &mut dyn FnMut(RenderProgress),
+    cancel: &crate::speech::CancelToken,
+) -> Result<RenderReport, VideoError> {
     let mut video = OpenH264Encoder::new();
     let mut audio = OpusEncoder::new().expect("opus");
+    let encoders = Encoders { video: &mut video, audio: &mut audio };
+    render_to_file(g, board, fonts, encoders, dest, progress, cancel)
+}
+
+fn render_file(g: &MemoryGraph, memory: i64, dest: &Path) -> (Storyboard, RenderReport) {
+    let board = storyboard(g, memory).expect("storyboard");
     let mut seen = Vec::new();
-    let report = render_to_file(
+    let report = render_with(
         g,
         &board,
         Some(fonts()),
-        Encoders { video: &mut video, audio: &mut audio },
         dest,
         &mut |p| seen.push(p),
         &crate::speech::CancelToken::new(),
@@ -288,13 +300,10 @@ fn a_memory_without_narration_renders_pictures_only_and_cancel_leaves_nothing() 
     let board = storyboard(&g, m).expect("storyboard");
     assert!(board.narration.is_none());
     let out = dir.path().join("card.mp4");
-    let mut video = OpenH264Encoder::new();
-    let mut audio = OpusEncoder::new().expect("opus");
-    let report = render_to_file(
+    let report = render_with(
         &g,
         &board,
         Some(fonts()),
-        Encoders { video: &mut video, audio: &mut audio },
         &out,
         &mut |_| {},
         &crate::speech::CancelToken::new(),
@@ -319,14 +328,11 @@ fn a_memory_without_narration_renders_pictures_only_and_cancel_leaves_nothing() 
     // Cancelled after ten frames: an error, and no file.
     let cancel = crate::speech::CancelToken::new();
     let dest = dir.path().join("cancelled.mp4");
-    let mut video = OpenH264Encoder::new();
-    let mut audio = OpusEncoder::new().expect("opus");
     let c = cancel.clone();
-    let result = render_to_file(
+    let result = render_with(
         &g,
         &board,
         None,
-        Encoders { video: &mut video, audio: &mut audio },
         &dest,
         &mut |p| {
             if p.frames_done == 10 {
@@ -605,4 +611,31 @@ fn a_phone_video_leaves_without_its_place_camera_or_title() {
     std::fs::write(&odd, b"not a video, whatever it is called").expect("write");
     let odd = g.import_media_file(m, &odd, crate::graph::MediaKind::Video).expect("attach");
     assert!(crate::outbox::export_media(&g, odd.id, Vec::new()).is_err());
+}
+
+#[test]
+fn the_owner_can_choose_1080p() {
+    let (dir, g) = graph();
+    let m = g.add_text_memory("Harvest", "We brought the hay in.", None).expect("m").memory.id;
+    let edit = StoryboardEdit { resolution: Some(Resolution::P1080), ..Default::default() };
+    let board = edit_storyboard(&g, m, &edit).expect("edit");
+    let out = dir.path().join("hd.mp4");
+    let report = render_with(
+        &g,
+        &board,
+        Some(fonts()),
+        &out,
+        &mut |_| {},
+        &crate::speech::CancelToken::new(),
+    )
+    .expect("render");
+    assert_eq!((report.width, report.height), (1920, 1080));
+    let probe = tool(
+        "ffprobe",
+        &["-v", "error", "-show_streams", "-of", "json", out.to_str().expect("path")],
+    );
+    let probe: serde_json::Value = serde_json::from_slice(&probe.stdout).expect("json");
+    let s = &probe["streams"][0];
+    assert_eq!((s["width"].as_u64(), s["height"].as_u64()), (Some(1920), Some(1080)));
+    assert_eq!(s["profile"], "Constrained Baseline");
 }
