@@ -106,3 +106,15 @@ pub fn mp4_with(payload: &[u8]) -> Vec<u8> {
     out.extend_from_slice(payload);
     out
 }
+
+/// The consent policy the reference deployment records in its receipts.
+pub fn policy() -> heirloom_core::consent::Policy {
+    heirloom_core::consent::Policy {
+        jurisdiction: "GB".into(),
+        controller: "Heirloom reference deployment".into(),
+        contact: "privacy@heirloom.example".into(),
+        policy_url: "https://heirloom.example/privacy".into(),
+        policy_version: "2026-11".into(),
+        language: "en".into(),
+    }
+}

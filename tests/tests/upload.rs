@@ -45,14 +45,7 @@ fn phone() -> Phone {
 }
 
 fn policy() -> Policy {
-    Policy {
-        jurisdiction: "GB".into(),
-        controller: "Heirloom reference deployment".into(),
-        contact: "privacy@heirloom.example".into(),
-        policy_url: "https://heirloom.example/privacy".into(),
-        policy_version: "2026-11".into(),
-        language: "en".into(),
-    }
+    heirloom_tests::policy()
 }
 
 fn giver(p: &Phone) -> Giver<'_> {
