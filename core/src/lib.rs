@@ -14,6 +14,7 @@ pub mod family;
 pub mod graph;
 pub mod interview;
 pub mod keystore;
+pub mod kiosk;
 pub mod media;
 pub mod outbox;
 pub mod seal;
