@@ -193,7 +193,7 @@ impl Family {
             enclave_url: source.enclave_url,
             pinned_signers: pinned(&source.pinned_signers)?,
             request_timeout: Duration::from_secs(60),
-            tls_roots: outbox::OutboxConfig::new(String::new(), Vec::new()).tls_roots,
+            tls_roots: outbox::TlsRoots::default(),
         };
         let me = self.owner()?;
         let dir = self.session.with(|g| Ok::<_, ApiError>(g.data_dir().join("received")))?;

@@ -199,6 +199,23 @@ fn a_memory_shared_with_the_family_opens_on_a_members_device_only() {
     // The member keeps it sealed at rest.
     let kept = std::fs::read(&got.path).expect("kept");
     assert!(!kept.windows(6).any(|w| w == b"Granny"));
+    // The kept file damaged (a flipped byte, or cut short) no longer opens: a typed error.
+    for damage in ["flip", "cut"] {
+        let mut bytes = kept.clone();
+        if damage == "flip" {
+            let at = bytes.len() - 100;
+            bytes[at] ^= 1;
+        } else {
+            bytes.truncate(bytes.len() / 2);
+        }
+        let copy = member.dir.path().join(format!("{damage}.age"));
+        std::fs::write(&copy, &bytes).expect("copy");
+        let opened = outbox::list_entries(member.owner.identity(), &copy);
+        assert!(
+            matches!(opened, Err(outbox::OutboxError::Io { .. } | outbox::OutboxError::Seal(_))),
+            "{damage}: {opened:?}"
+        );
+    }
 
     // A stranger with the manifest downloads it but cannot open it; nothing is kept.
     let elsewhere = stranger.dir.path().join("received");

@@ -14,6 +14,8 @@ use std::io::Read;
 const METADATA: [&[u8; 4]; 3] = [b"udta", b"meta", b"uuid"];
 /// Boxes to look inside for metadata.
 const CONTAINERS: [&[u8; 4]; 3] = [b"moov", b"trak", b"mdia"];
+/// Containers nest this deep at most in real files (moov/trak/mdia); deeper is hostile.
+const MAX_DEPTH: usize = 8;
 /// A `moov` (the index) larger than this is not a phone video.
 const MAX_MOOV: u64 = 64 << 20;
 
@@ -56,7 +58,15 @@ fn read_exact_or(reader: &mut impl Read, buf: &mut [u8]) -> Result<bool, MediaEr
 
 /// Walks boxes in `data` (at absolute offset `base`), recording metadata boxes and descending
 /// into containers.
-fn walk(data: &[u8], base: u64, found: &mut Vec<MetadataBox>) -> Result<(), MediaError> {
+fn walk(
+    data: &[u8],
+    base: u64,
+    depth: usize,
+    found: &mut Vec<MetadataBox>,
+) -> Result<(), MediaError> {
+    if depth > MAX_DEPTH {
+        return Err(corrupt("boxes nested too deep"));
+    }
     let mut at = 0usize;
     while at + 8 <= data.len() {
         let size32 = u32::from_be_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]);
@@ -97,7 +107,7 @@ fn walk(data: &[u8], base: u64, found: &mut Vec<MetadataBox>) -> Result<(), Medi
                 rename: false,
             });
         } else if CONTAINERS.iter().any(|c| **c == kind) {
-            walk(&data[at + header..end], base + (at + header) as u64, found)?;
+            walk(&data[at + header..end], base + (at + header) as u64, depth + 1, found)?;
         }
         at = end;
     }
@@ -153,7 +163,7 @@ pub fn metadata_boxes(mut reader: impl Read) -> Result<Vec<MetadataBox>, MediaEr
             if !read_exact_or(&mut reader, &mut body)? {
                 return Err(corrupt("moov cut short"));
             }
-            walk(&body, offset + header, &mut found)?;
+            walk(&body, offset + header, 0, &mut found)?;
         } else if size == u64::MAX {
             // The last box runs to the end of the file.
             let n = std::io::copy(&mut reader, &mut std::io::sink())
@@ -318,5 +328,15 @@ mod tests {
         bad[20..24].copy_from_slice(&112u32.to_be_bytes());
         assert!(metadata_boxes(&bad[..]).is_err(), "a box past its parent");
         assert!(metadata_boxes(&lying[..]).is_ok());
+        // Tracks nested a million deep (a hostile file): refused, not a stack overflow.
+        let mut nested = boxed(b"tkhd", &[0u8; 20]);
+        for _ in 0..100_000 {
+            let mut outer = ((nested.len() + 8) as u32).to_be_bytes().to_vec();
+            outer.extend_from_slice(b"trak");
+            outer.extend_from_slice(&nested);
+            nested = outer;
+        }
+        let deep = [boxed(b"ftyp", b"isom"), boxed(b"moov", &nested)].concat();
+        assert!(matches!(metadata_boxes(&deep[..]), Err(MediaError::Corrupt)));
     }
 }

@@ -85,6 +85,14 @@ fn tool(name: &str, args: &[&str]) -> std::process::Output {
     out
 }
 
+/// ffprobe's view of a file: its streams and container, as JSON.
+fn ffprobe(path: &Path) -> serde_json::Value {
+    let path = path.to_str().expect("utf-8 path");
+    let out =
+        tool("ffprobe", &["-v", "error", "-show_streams", "-show_format", "-of", "json", path]);
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
 /// Renders `board` to `dest` with the software encoders.
 fn render_with(
     g: &MemoryGraph,
@@ -172,6 +180,11 @@ fn captions_wrap_fit_and_fall_back_to_a_cjk_font() {
         Fonts::from_bytes(std::fs::read(dir.join("DejaVuSans.ttf")).expect("font"), None)
             .expect("fonts");
     assert!(fonts.covers('祖') && !latin_only.covers('祖') && latin_only.covers('é'));
+    // A damaged font file is a typed error, not a panic.
+    let cut = std::fs::read(dir.join("DejaVuSans.ttf")).expect("font")[..5_000].to_vec();
+    for bad in [b"not a font at all".to_vec(), cut] {
+        assert!(matches!(Fonts::from_bytes(bad, None), Err(VideoError::Font { .. })));
+    }
     // Chinese has no glyphs without the fallback: nothing to draw rather than boxes.
     assert!(latin_only.block("祖母说", 1280, 720, Placement::Bottom).is_none());
     let cjk = fonts.block("祖母说湖水很冷", 1280, 720, Placement::Bottom).expect("drawn");
@@ -213,9 +226,7 @@ fn a_memory_renders_to_an_mp4_that_ffmpeg_reads_in_sync() {
     assert!(boxes[0] == "ftyp" && moov < mdat, "{boxes:?}");
 
     let path = out.to_str().expect("utf-8 path");
-    let probe =
-        tool("ffprobe", &["-v", "error", "-show_streams", "-show_format", "-of", "json", path]);
-    let probe: serde_json::Value = serde_json::from_slice(&probe.stdout).expect("json");
+    let probe = ffprobe(&out);
     let streams = probe["streams"].as_array().expect("streams");
     assert_eq!(streams.len(), 2, "{probe}");
     let video = streams.iter().find(|s| s["codec_type"] == "video").expect("video stream");
@@ -310,11 +321,7 @@ fn a_memory_without_narration_renders_pictures_only_and_cancel_leaves_nothing() 
     )
     .expect("render");
     assert_eq!(report.audio_packets, 0);
-    let probe = tool(
-        "ffprobe",
-        &["-v", "error", "-show_streams", "-of", "json", out.to_str().expect("path")],
-    );
-    let probe: serde_json::Value = serde_json::from_slice(&probe.stdout).expect("json");
+    let probe = ffprobe(&out);
     assert_eq!(probe["streams"].as_array().map(Vec::len), Some(1), "video only");
     // The title is drawn on the card: bright text on the dark card in the middle.
     let mut r = FrameRenderer::new(&g, board.clone()).with_fonts(fonts());
@@ -594,9 +601,7 @@ fn a_phone_video_leaves_without_its_place_camera_or_title() {
     let out = dir.path().join("sent.mp4");
     std::fs::write(&out, &sent).expect("write");
     let path = out.to_str().expect("path");
-    let probe =
-        tool("ffprobe", &["-v", "error", "-show_format", "-show_streams", "-of", "json", path]);
-    let probe: serde_json::Value = serde_json::from_slice(&probe.stdout).expect("json");
+    let probe = ffprobe(&out);
     let tags = probe["format"]["tags"].as_object().cloned().unwrap_or_default();
     for key in
         ["location", "title", "make", "creation_time", "com.apple.quicktime.location.ISO6709"]
@@ -630,11 +635,7 @@ fn the_owner_can_choose_1080p() {
     )
     .expect("render");
     assert_eq!((report.width, report.height), (1920, 1080));
-    let probe = tool(
-        "ffprobe",
-        &["-v", "error", "-show_streams", "-of", "json", out.to_str().expect("path")],
-    );
-    let probe: serde_json::Value = serde_json::from_slice(&probe.stdout).expect("json");
+    let probe = ffprobe(&out);
     let s = &probe["streams"][0];
     assert_eq!((s["width"].as_u64(), s["height"].as_u64()), (Some(1920), Some(1080)));
     assert_eq!(s["profile"], "Constrained Baseline");
