@@ -1,18 +1,23 @@
 //! The open graph shared by the root object and its sub-objects, closable once for all of them.
 
 use crate::ApiError;
-use heirloom_core::graph::MemoryGraph;
-use std::sync::RwLock;
+use heirloom_core::graph::{MemoryGraph, SharedGraph};
+use std::sync::Arc;
 
-/// An open graph, or nothing after `close()`.
+/// An open graph, or nothing after `close()` (or after the kiosk closed a resident's vault).
 #[derive(Debug)]
 pub(crate) struct Session {
-    graph: RwLock<Option<MemoryGraph>>,
+    graph: Arc<SharedGraph>,
 }
 
 impl Session {
     pub(crate) fn new(graph: MemoryGraph) -> Self {
-        Self { graph: RwLock::new(Some(graph)) }
+        Self { graph: Arc::new(SharedGraph::new(graph)) }
+    }
+
+    /// A session over a graph someone else may close (a kiosk resident's vault).
+    pub(crate) fn shared(graph: Arc<SharedGraph>) -> Self {
+        Self { graph }
     }
 
     /// Runs `f` on the open graph, converting its error.
@@ -20,13 +25,14 @@ impl Session {
         &self,
         f: impl FnOnce(&MemoryGraph) -> Result<T, E>,
     ) -> Result<T, ApiError> {
-        let guard = self.graph.read().unwrap_or_else(|p| p.into_inner());
-        let graph = guard.as_ref().ok_or(ApiError::Closed)?;
-        f(graph).map_err(Into::into)
+        match self.graph.with(f) {
+            Some(result) => result.map_err(Into::into),
+            None => Err(ApiError::Closed),
+        }
     }
 
     /// Closes the database; later calls fail with `Closed`.
     pub(crate) fn close(&self) {
-        self.graph.write().unwrap_or_else(|p| p.into_inner()).take();
+        self.graph.close();
     }
 }

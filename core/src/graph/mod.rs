@@ -19,6 +19,7 @@ mod queue;
 mod search;
 mod segments;
 mod semantic;
+mod shared;
 mod transcripts;
 mod views;
 mod voice;
@@ -36,6 +37,7 @@ pub use profile::OwnerProfile;
 pub use queue::{QueueReport, RetranscriptionQueue};
 pub use search::{SearchHit, TextRange};
 pub use semantic::{RelatedMemory, SearchCapabilities};
+pub use shared::SharedGraph;
 pub use views::{
     Coverage, DecadeCount, EntityView, KindCount, Page, RelationDirection, RelationView, Timeline,
 };

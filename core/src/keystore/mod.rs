@@ -58,6 +58,17 @@ impl SecretKey {
         Ok(Self(bytes))
     }
 
+    /// A key for another purpose (`purpose` names it, e.g. `"heirloom/audio/v1"`), derived with
+    /// HKDF-SHA256: one secret unlocks a family of keys, and no derived key can be turned back
+    /// into this one.
+    pub fn derive(&self, purpose: &str) -> SecretKey {
+        let mut okm = Zeroizing::new([0u8; 32]);
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(None, &self.0);
+        // 32 bytes is far below HKDF-SHA256's limit of 8,160, so expand cannot fail.
+        let _ = hk.expand(purpose.as_bytes(), okm.as_mut_slice());
+        Self(*okm)
+    }
+
     /// The raw bytes; keep the borrow short.
     pub fn expose(&self) -> &[u8; 32] {
         &self.0

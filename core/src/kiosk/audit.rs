@@ -48,6 +48,13 @@ pub enum AuditAction {
     Delete,
     Consent,
     Lock,
+    LogIn,
+    LogInFailed,
+    /// A staff member tried something their role does not allow (the object names it).
+    Refused,
+    AddResident,
+    /// Staff added, removed, given a new PIN; kiosk settings changed.
+    ChangeStaff,
 }
 
 impl AuditAction {
@@ -60,6 +67,11 @@ impl AuditAction {
             AuditAction::Delete => "delete",
             AuditAction::Consent => "consent",
             AuditAction::Lock => "lock",
+            AuditAction::LogIn => "log_in",
+            AuditAction::LogInFailed => "log_in_failed",
+            AuditAction::Refused => "refused",
+            AuditAction::AddResident => "add_resident",
+            AuditAction::ChangeStaff => "change_staff",
         }
     }
 }

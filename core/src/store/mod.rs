@@ -68,13 +68,7 @@ impl Database {
     /// the store key with HKDF-SHA256: one secret in the key store unlocks everything, and no
     /// derived key can be turned back into the database key.
     pub fn derive_key(&self, purpose: &str) -> SecretKey {
-        let mut okm = [0u8; 32];
-        let hk = hkdf::Hkdf::<sha2::Sha256>::new(None, self.key.expose());
-        // 32 bytes is far below HKDF-SHA256's limit of 8,160, so expand cannot fail.
-        let _ = hk.expand(purpose.as_bytes(), &mut okm);
-        let key = SecretKey::from_bytes(okm);
-        zeroize::Zeroize::zeroize(&mut okm);
-        key
+        self.key.derive(purpose)
     }
 
     /// Path of the database file.
@@ -154,6 +148,19 @@ impl Database {
         self.key = new_key;
         Ok(())
     }
+}
+
+/// Opens a read-write connection to an encrypted database that is not the memory graph (the
+/// kiosk's device database), keyed and checked like the graph's.
+/// Its `migrations` are applied like the graph's.
+pub(crate) fn open_encrypted(
+    path: &Path,
+    key: &SecretKey,
+    migrations: &[&str],
+) -> Result<Connection, StoreError> {
+    let mut conn = open_connection(path, key, false)?;
+    schema::apply(&mut conn, migrations, migrations.len() as u32)?;
+    Ok(conn)
 }
 
 /// Opens one connection, applies the key, and proves the key is right by reading the schema.

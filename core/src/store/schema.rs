@@ -31,15 +31,26 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 
 /// Brings `conn` to `target` (tests use targets below [`VERSION`]).
 pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<(), StoreError> {
+    apply(conn, MIGRATIONS, target)
+}
+
+/// Runs the `migrations` a database lacks, up to `target`, in one transaction; refuses one
+/// from a newer build. Shared with other encrypted databases (the kiosk's device database).
+pub(crate) fn apply(
+    conn: &mut Connection,
+    migrations: &[&str],
+    target: u32,
+) -> Result<(), StoreError> {
+    let newest = migrations.len() as u32;
     let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if found > VERSION {
-        return Err(StoreError::TooNew { found, supported: VERSION });
+    if found > newest {
+        return Err(StoreError::TooNew { found, supported: newest });
     }
     if found >= target {
         return Ok(());
     }
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)?;
-    for sql in &MIGRATIONS[found as usize..target as usize] {
+    for sql in &migrations[found as usize..target as usize] {
         tx.execute_batch(sql)?;
     }
     tx.pragma_update(None, "user_version", target)?;

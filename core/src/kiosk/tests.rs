@@ -1,0 +1,432 @@
+use super::*;
+use crate::graph::MemoryGraph;
+use crate::keystore::{FileKeyStore, KeyStore};
+use crate::store::{Database, StoreError, DATABASE_FILE, DATABASE_KEY_NAME};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+const ADMIN_PIN: &str = "482913";
+const CARE_PIN: &str = "730215";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    kiosk: Kiosk,
+    time: Arc<AtomicI64>,
+    admin: StaffMember,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys = FileKeyStore::new(dir.path().join("platform.keys"));
+    let time = Arc::new(AtomicI64::new(1_800_000_000_000));
+    let clock = time.clone();
+    let config = KioskConfig {
+        pin_cost: PinCost::MINIMUM,
+        clock: Arc::new(move || clock.load(Ordering::SeqCst)),
+    };
+    let kiosk = Kiosk::open(&dir.path().join("kiosk"), &keys, config).expect("open kiosk");
+    assert!(!kiosk.is_set_up().expect("set up?"));
+    let admin = kiosk.set_up("Morag Admin", ADMIN_PIN).expect("set up");
+    Fixture { _dir: dir, kiosk, time, admin }
+}
+
+impl Fixture {
+    fn advance(&self, ms: i64) {
+        self.time.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    fn as_admin(&self) {
+        self.kiosk.log_in(&self.admin.id, ADMIN_PIN).expect("admin logs in");
+    }
+
+    fn resident(&self, name: &str) -> String {
+        let profile = ResidentProfile {
+            display_name: name.into(),
+            language: "en-GB".into(),
+            ..Default::default()
+        };
+        self.kiosk.add_resident(&profile, None).expect("add resident")
+    }
+
+    fn audit_actions(&self) -> Vec<(String, String, String, Option<String>)> {
+        self.as_admin();
+        let entries = self.kiosk.audit_log().expect("audit log");
+        entries.into_iter().map(|e| (e.actor, e.action, e.resident, e.object)).collect()
+    }
+}
+
+fn story(vault: &ResidentVault, title: &str, text: &str) -> i64 {
+    vault.with(|g| Ok(g.add_text_memory(title, text, None)?.memory.id)).expect("add memory")
+}
+
+#[test]
+fn set_up_once_then_staff_log_in_with_their_pin() {
+    let f = fixture();
+    assert!(f.kiosk.is_set_up().expect("set up?"));
+    assert!(matches!(f.kiosk.set_up("Someone Else", "562738"), Err(KioskError::AlreadySetUp)));
+    assert!(matches!(f.kiosk.touch(), Err(KioskError::Locked)), "set-up does not log in");
+    assert!(matches!(
+        f.kiosk.log_in(&f.admin.id, "111112"),
+        Err(KioskError::WrongPin { attempts_before_delay: 2 })
+    ));
+    f.as_admin();
+    let care = f.kiosk.add_staff("Bea Carer", Role::CareWorker, CARE_PIN).expect("add staff");
+    assert!(matches!(
+        f.kiosk.add_staff("Weak Pin", Role::CareWorker, "123456"),
+        Err(KioskError::InvalidInput { .. })
+    ));
+    let names: Vec<String> = f.kiosk.staff().expect("staff").into_iter().map(|s| s.name).collect();
+    assert_eq!(names, ["Bea Carer", "Morag Admin"]);
+    let who = f.kiosk.log_in(&care.id, CARE_PIN).expect("care worker logs in");
+    assert_eq!(who.role, Role::CareWorker);
+    assert_eq!(f.kiosk.status().expect("status").staff, Some(care.clone()));
+    // A PIN is per member: the admin's does not open the carer's account.
+    assert!(matches!(f.kiosk.log_in(&care.id, ADMIN_PIN), Err(KioskError::WrongPin { .. })));
+    assert!(matches!(
+        f.kiosk.log_in("s-0000000000000000", ADMIN_PIN),
+        Err(KioskError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn the_permission_table_is_enforced_and_refusals_are_audited() {
+    let f = fixture();
+    f.as_admin();
+    let care = f.kiosk.add_staff("Bea Carer", Role::CareWorker, CARE_PIN).expect("add staff");
+    let r1 = f.resident("Arthur Pennington");
+    f.kiosk.log_in(&care.id, CARE_PIN).expect("care worker logs in");
+    for p in
+        [Permission::ReadTranscripts, Permission::Export, Permission::Delete, Permission::ReadAudit]
+    {
+        assert!(
+            matches!(f.kiosk.require(p), Err(KioskError::PermissionDenied { permission }) if permission == p)
+        );
+    }
+    f.kiosk.require(Permission::Record).expect("care workers record");
+    let profile =
+        ResidentProfile { display_name: "New".into(), language: "en".into(), ..Default::default() };
+    assert!(matches!(
+        f.kiosk.add_resident(&profile, None),
+        Err(KioskError::PermissionDenied { .. })
+    ));
+    assert!(matches!(f.kiosk.delete_resident(&r1), Err(KioskError::PermissionDenied { .. })));
+    assert!(matches!(f.kiosk.audit_log(), Err(KioskError::PermissionDenied { .. })));
+    f.kiosk.open_resident(&r1).expect("care workers open a vault to record");
+    let refused: Vec<_> = f
+        .audit_actions()
+        .into_iter()
+        .filter(|(actor, action, ..)| actor == &care.id && action == "refused")
+        .map(|(_, _, _, object)| object.unwrap_or_default())
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            "read_transcripts",
+            "export",
+            "delete",
+            "read_audit",
+            "create_residents",
+            "delete",
+            "read_audit"
+        ]
+    );
+    for role in Role::ALL {
+        assert_eq!(role.permissions().is_empty(), false);
+        assert!(role.allows(Permission::Record));
+    }
+    assert!(
+        Role::Administrator.permissions().len() > Role::ActivityCoordinator.permissions().len()
+    );
+    assert!(Role::ActivityCoordinator.permissions().len() > Role::CareWorker.permissions().len());
+}
+
+#[test]
+fn wrong_pins_lock_the_account_for_longer_each_time() {
+    let f = fixture();
+    for left in [2, 1, 0] {
+        assert!(matches!(
+            f.kiosk.log_in(&f.admin.id, "999990"),
+            Err(KioskError::WrongPin { attempts_before_delay }) if attempts_before_delay == left
+        ));
+    }
+    assert!(matches!(
+        f.kiosk.log_in(&f.admin.id, "999990"),
+        Err(KioskError::LockedOut { retry_after_ms: FIRST_LOCKOUT_MS })
+    ));
+    // While locked out even the right PIN is not tried.
+    f.advance(FIRST_LOCKOUT_MS - 1);
+    assert!(matches!(
+        f.kiosk.log_in(&f.admin.id, ADMIN_PIN),
+        Err(KioskError::LockedOut { retry_after_ms: 1 })
+    ));
+    f.advance(1);
+    assert!(matches!(
+        f.kiosk.log_in(&f.admin.id, "999990"),
+        Err(KioskError::LockedOut { retry_after_ms }) if retry_after_ms == 2 * FIRST_LOCKOUT_MS
+    ));
+    f.advance(2 * FIRST_LOCKOUT_MS);
+    f.as_admin();
+    // Success resets the count: three free attempts again.
+    assert!(matches!(
+        f.kiosk.log_in(&f.admin.id, "999990"),
+        Err(KioskError::WrongPin { attempts_before_delay: 2 })
+    ));
+    assert_eq!(lockout_ms(3), 0);
+    assert_eq!(lockout_ms(6), 4 * FIRST_LOCKOUT_MS);
+    assert_eq!(lockout_ms(40), MAX_LOCKOUT_MS);
+    assert_eq!(lockout_ms(u32::MAX), MAX_LOCKOUT_MS);
+    let failed = f.audit_actions().iter().filter(|e| e.1 == "log_in_failed").count();
+    assert_eq!(failed, 6, "five failures before the reset and one after");
+}
+
+#[test]
+fn one_residents_key_cannot_open_anothers_vault() {
+    let f = fixture();
+    f.as_admin();
+    let a = f.resident("Arthur Pennington");
+    let b = f.resident("Betty Okafor");
+    let vault_b = f.kiosk.open_resident(&b).expect("open B");
+    story(&vault_b, "Brass band", "Betty played the cornet in the Grimethorpe colliery band");
+    let vault_a = f.kiosk.open_resident(&a).expect("open A");
+    assert!(!vault_b.is_open());
+
+    // With A's session open, try B's vault with every key A's session holds.
+    let b_dir = f.kiosk.dir().join("residents").join(&b);
+    let a_keys = vault_a.keys();
+    assert!(matches!(
+        MemoryGraph::open(&b_dir, a_keys.as_ref()),
+        Err(crate::graph::GraphError::Store(StoreError::WrongKey))
+    ));
+    let a_store_key = a_keys.load(DATABASE_KEY_NAME).expect("load").expect("A's store key");
+    assert!(matches!(
+        Database::open_with_key(b_dir.join(DATABASE_FILE), a_store_key.clone()),
+        Err(StoreError::WrongKey)
+    ));
+    // B's secrets, unwrapped with A's keys, do not open either.
+    let db = f.kiosk.db.clone();
+    assert!(matches!(VaultKeys::unlock(db.clone(), &b, a_store_key), Err(KioskError::VaultKey)));
+    // Nor with keys derived from the device key alone (what a process without a staff PIN has).
+    let device_guess = f.kiosk.pepper.clone();
+    assert!(matches!(VaultKeys::unlock(db, &b, device_guess), Err(KioskError::VaultKey)));
+    // And the words are nowhere in B's files in the clear.
+    for entry in std::fs::read_dir(&b_dir).expect("B's folder") {
+        let path = entry.expect("entry").path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).expect("read");
+            assert!(!bytes.windows(10).any(|w| w == b"Grimethorp"), "{}", path.display());
+        }
+    }
+    // B's own vault still opens, with B's key, through the kiosk.
+    let vault_b = f.kiosk.open_resident(&b).expect("reopen B");
+    let n = vault_b.with(|g| Ok(g.list_memories(0, 10)?.len())).expect("list");
+    assert_eq!(n, 1);
+}
+
+fn open_fds_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let dir = dir.canonicalize().expect("canonical");
+    std::fs::read_dir("/proc/self/fd")
+        .expect("fds")
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| target.starts_with(&dir))
+        .collect()
+}
+
+#[test]
+fn switching_resident_closes_the_vault_and_forgets_its_keys() {
+    let f = fixture();
+    f.as_admin();
+    let a = f.resident("Arthur Pennington");
+    let b = f.resident("Betty Okafor");
+    let vault_a = f.kiosk.open_resident(&a).expect("open A");
+    let id = story(&vault_a, "Milk round", "Forty years on the milk round in Leeds");
+    let a_dir = f.kiosk.dir().join("residents").join(&a);
+    assert!(!open_fds_under(&a_dir).is_empty(), "A's database is open");
+    let keys_a = vault_a.keys();
+    assert!(keys_a.load(DATABASE_KEY_NAME).expect("load").is_some());
+
+    let vault_b = f.kiosk.open_resident(&b).expect("switch to B");
+    assert_eq!(f.kiosk.status().expect("status").resident_id.as_deref(), Some(b.as_str()));
+    // Every handle on A's vault is dead: the graph, its keys, and no file of A's is open.
+    assert!(!vault_a.is_open());
+    assert!(matches!(vault_a.with(|g| Ok(g.memory(id)?)), Err(KioskError::Locked)));
+    assert!(keys_a.load(DATABASE_KEY_NAME).is_err());
+    assert!(open_fds_under(&a_dir).is_empty(), "{:?}", open_fds_under(&a_dir));
+    assert!(vault_b.is_open());
+
+    // Locking closes B too and forgets the master key: nothing opens until a PIN is entered.
+    f.kiosk.lock().expect("lock");
+    assert!(!vault_b.is_open());
+    assert!(matches!(f.kiosk.open_resident(&a), Err(KioskError::Locked)));
+    assert!(matches!(f.kiosk.residents(), Err(KioskError::Locked)));
+}
+
+#[test]
+fn the_kiosk_locks_itself_when_idle() {
+    let f = fixture();
+    f.as_admin();
+    assert!(matches!(f.kiosk.set_idle_lock(10), Err(KioskError::InvalidInput { .. })));
+    f.kiosk.set_idle_lock(60_000).expect("set idle lock");
+    let a = f.resident("Arthur Pennington");
+    let vault = f.kiosk.open_resident(&a).expect("open");
+    f.advance(59_000);
+    f.kiosk.touch().expect("still active");
+    f.advance(59_000);
+    assert!(!f.kiosk.lock_if_idle().expect("check"), "the touch postponed it");
+    f.advance(1_000);
+    assert!(f.kiosk.lock_if_idle().expect("check"));
+    assert!(!vault.is_open());
+    assert_eq!(f.kiosk.status().expect("status").staff, None);
+    assert!(matches!(f.kiosk.touch(), Err(KioskError::Locked)));
+    let locks: Vec<_> = f.audit_actions().into_iter().filter(|e| e.1 == "lock").collect();
+    assert_eq!(locks, [(f.admin.id.clone(), "lock".into(), a.clone(), Some("idle".into()))]);
+    // The setting is kept across restarts of the app.
+    assert_eq!(f.kiosk.status().expect("status").idle_lock_ms, 60_000);
+}
+
+#[test]
+fn the_watchdog_locks_and_tells_the_shell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys = FileKeyStore::new(dir.path().join("platform.keys"));
+    let config = KioskConfig { pin_cost: PinCost::MINIMUM, ..Default::default() };
+    let kiosk = Arc::new(Kiosk::open(dir.path(), &keys, config).expect("open"));
+    let admin = kiosk.set_up("Morag Admin", ADMIN_PIN).expect("set up");
+    kiosk.log_in(&admin.id, ADMIN_PIN).expect("log in");
+    kiosk.set_idle_lock(1_000).expect("idle lock");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _watch = IdleWatch::start(&kiosk, move |reason| {
+        let _ = tx.send(reason);
+    });
+    let reason = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("the watchdog fired");
+    assert_eq!(reason, LockReason::Idle);
+    assert_eq!(kiosk.status().expect("status").staff, None);
+}
+
+#[test]
+fn profiles_open_only_in_a_staff_session_and_photos_are_cleaned() {
+    let f = fixture();
+    f.as_admin();
+    let profile = ResidentProfile {
+        display_name: "Arthur Pennington".into(),
+        preferred_name: "Art".into(),
+        language: "en-GB".into(),
+        large_type: true,
+        pacing: Pacing::Gentle,
+        bereavement_mode: true,
+        avoid_topics: vec!["the war".into()],
+        avoid_people: vec!["Joan".into()],
+    };
+    let mut png = Vec::new();
+    image::DynamicImage::new_rgb8(600, 400)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("png");
+    let id = f.kiosk.add_resident(&profile, Some(&png)).expect("add");
+    let listed = f.kiosk.resident(&id).expect("resident");
+    assert_eq!(listed.profile, profile);
+    assert_eq!(listed.profile.name_to_use(), "Art");
+    assert!(listed.has_photo);
+    let photo = f.kiosk.resident_photo(&id).expect("photo").expect("has one");
+    let decoded = image::load_from_memory(&photo).expect("a JPEG");
+    assert_eq!((decoded.width(), decoded.height()), (256, 171));
+    assert!(!format!("{profile:?}").contains("Arthur") && !format!("{profile:?}").contains("Joan"));
+
+    // Bad input is refused, and nothing is half-added.
+    assert!(matches!(
+        f.kiosk.add_resident(&profile, Some(&png[..100])),
+        Err(KioskError::InvalidInput { .. })
+    ));
+    let nameless = ResidentProfile { display_name: " ".into(), ..profile.clone() };
+    assert!(matches!(f.kiosk.add_resident(&nameless, None), Err(KioskError::InvalidInput { .. })));
+    let bad_lang = ResidentProfile { language: "en GB; drop".into(), ..profile.clone() };
+    assert!(matches!(f.kiosk.add_resident(&bad_lang, None), Err(KioskError::InvalidInput { .. })));
+    assert_eq!(f.kiosk.residents().expect("list").len(), 1);
+
+    // The sealed profile does not open with keys the device has without a PIN.
+    let blob: Vec<u8> = f
+        .kiosk
+        .db()
+        .query_row("SELECT profile FROM resident WHERE id = ?1", [&id], |r| r.get(0))
+        .expect("blob");
+    assert!(matches!(
+        ResidentProfile::open(&f.kiosk.pepper, &id, &blob),
+        Err(KioskError::VaultKey)
+    ));
+    f.kiosk.lock().expect("lock");
+    assert!(matches!(f.kiosk.residents(), Err(KioskError::Locked)));
+}
+
+#[test]
+fn deleting_a_resident_destroys_their_keys_and_folder() {
+    let f = fixture();
+    f.as_admin();
+    let a = f.resident("Arthur Pennington");
+    let vault = f.kiosk.open_resident(&a).expect("open");
+    story(&vault, "Milk round", "Forty years on the milk round");
+    f.kiosk.delete_resident(&a).expect("delete");
+    assert!(!vault.is_open());
+    assert!(!f.kiosk.dir().join("residents").join(&a).exists());
+    assert!(matches!(f.kiosk.open_resident(&a), Err(KioskError::NotFound { .. })));
+    let secrets: i64 = f
+        .kiosk
+        .db()
+        .query_row("SELECT count(*) FROM vault_secret WHERE resident_id = ?1", [&a], |r| r.get(0))
+        .expect("count");
+    assert_eq!(secrets, 0);
+    assert!(matches!(f.kiosk.delete_resident(&a), Err(KioskError::NotFound { .. })));
+}
+
+#[test]
+fn pins_change_with_the_old_pin_or_by_an_administrator() {
+    let f = fixture();
+    f.as_admin();
+    let care = f.kiosk.add_staff("Bea Carer", Role::CareWorker, CARE_PIN).expect("add");
+    let other = f.kiosk.add_staff("Cal Carer", Role::CareWorker, "620481").expect("add");
+    f.kiosk.log_in(&care.id, CARE_PIN).expect("log in");
+    assert!(matches!(
+        f.kiosk.set_pin(&care.id, Some("000001"), "519264"),
+        Err(KioskError::WrongPin { .. })
+    ));
+    assert!(matches!(
+        f.kiosk.set_pin(&care.id, None, "519264"),
+        Err(KioskError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        f.kiosk.set_pin(&other.id, None, "519264"),
+        Err(KioskError::PermissionDenied { .. })
+    ));
+    f.kiosk.set_pin(&care.id, Some(CARE_PIN), "519264").expect("own PIN");
+    assert!(matches!(f.kiosk.log_in(&care.id, CARE_PIN), Err(KioskError::WrongPin { .. })));
+    f.kiosk.log_in(&care.id, "519264").expect("new PIN");
+    // An administrator resets a forgotten PIN, clearing the lockout.
+    for _ in 0..4 {
+        let _ = f.kiosk.log_in(&other.id, "111112");
+    }
+    assert!(matches!(f.kiosk.log_in(&other.id, "620481"), Err(KioskError::LockedOut { .. })));
+    f.as_admin();
+    f.kiosk.set_pin(&other.id, None, "803172").expect("reset");
+    f.kiosk.log_in(&other.id, "803172").expect("reset PIN works at once");
+    // Staff management guards.
+    f.as_admin();
+    assert!(matches!(f.kiosk.remove_staff(&f.admin.id), Err(KioskError::InvalidInput { .. })));
+    f.kiosk.remove_staff(&other.id).expect("remove");
+    assert!(matches!(f.kiosk.log_in(&other.id, "803172"), Err(KioskError::NotFound { .. })));
+}
+
+#[test]
+fn the_audit_log_records_who_did_what_without_content() {
+    let f = fixture();
+    f.as_admin();
+    let a = f.resident("Arthur Pennington");
+    let vault = f.kiosk.open_resident(&a).expect("open");
+    let id = story(&vault, "Milk round", "Forty years on the milk round in Leeds");
+    f.kiosk.record_action(AuditAction::Record, Some(&format!("memory:{id}"))).expect("audit");
+    let entries = f.audit_actions();
+    let actions: Vec<&str> = entries.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["change_staff", "log_in", "add_resident", "open", "record", "lock", "log_in"]
+    );
+    let text = format!("{entries:?}");
+    for word in ["Arthur", "Pennington", "Milk", "Leeds", "Morag"] {
+        assert!(!text.contains(word), "{word} in the audit log");
+    }
+}
