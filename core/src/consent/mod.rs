@@ -7,9 +7,11 @@
 //! Receipts follow the Kantara Consent Receipt 1.1 fields where they apply and ISO/IEC TS 27560's
 //! notions (purpose, consent type, termination, who gave it); see `receipt.rs`.
 
+mod proxy;
 mod receipt;
 mod store;
 
+pub use proxy::{proxies, proxy_signer, Proxy};
 pub use receipt::{
     parse as parse_receipt, ConsentReceipt, ReceiptKind, KANTARA_VERSION, RECEIPT_FORMAT,
 };

@@ -11,6 +11,7 @@
 
 mod candidates;
 mod prompts;
+mod reminiscence;
 mod snapshot;
 mod store;
 mod templates;
@@ -19,6 +20,7 @@ mod templates;
 mod tests;
 
 pub use prompts::{Prompt, PromptKind};
+pub use reminiscence::{reminiscence_sets, AvoidList, PromptSet, SetGroup};
 
 use crate::graph::{EntityId, GraphError, MemoryDetail, MemoryGraph, MemoryId};
 use serde::{Deserialize, Serialize};

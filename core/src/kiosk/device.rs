@@ -88,11 +88,11 @@ pub enum LockReason {
     Idle,
 }
 
-struct StaffSession {
-    staff: StaffMember,
-    master: SecretKey,
+pub(super) struct StaffSession {
+    pub(super) staff: StaffMember,
+    pub(super) master: SecretKey,
     last_active_ms: i64,
-    resident: Option<ResidentVault>,
+    pub(super) resident: Option<ResidentVault>,
 }
 
 impl StaffSession {
@@ -202,7 +202,7 @@ impl Kiosk {
         })
     }
 
-    fn now(&self) -> i64 {
+    pub(super) fn now(&self) -> i64 {
         (self.config.clock)()
     }
 
@@ -210,7 +210,7 @@ impl Kiosk {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn audit(
+    pub(super) fn audit(
         &self,
         actor: &str,
         action: AuditAction,
@@ -426,7 +426,7 @@ impl Kiosk {
 
     /// Runs `f` in the live staff session after checking the idle lock and, when given, the
     /// permission. Any activity through here counts as a touch.
-    fn active<T>(
+    pub(super) fn active<T>(
         &self,
         permission: Option<Permission>,
         f: impl FnOnce(&mut StaffSession) -> Result<T, KioskError>,
@@ -719,13 +719,35 @@ impl Kiosk {
                 .ok_or(KioskError::NotFound { what: "resident" })?;
             let vault_key = wrap::unwrap_key(&s.master, &vault_key_context(resident_id), &wrapped)
                 .ok_or(KioskError::VaultKey)?;
+            let profile_blob: Vec<u8> = self.db().query_row(
+                "SELECT profile FROM resident WHERE id = ?1",
+                [resident_id],
+                |r| r.get(0),
+            )?;
+            let profile =
+                ResidentProfile::open(&Self::profile_key(&s.master), resident_id, &profile_blob)?;
             let keys = VaultKeys::unlock(self.db.clone(), resident_id, vault_key)?;
             let vault = ResidentVault::open(&self.dir, keys)?;
+            if let Err(e) = vault.with(|g| super::story::apply_profile(g, &profile)) {
+                vault.close();
+                return Err(e);
+            }
             s.resident = Some(vault.clone());
             Ok((s.staff.id.clone(), vault))
         })?;
         self.audit(&actor, AuditAction::Open, resident_id, None)?;
         Ok(vault)
+    }
+
+    /// The open vault and who is acting on it, after checking `permission`.
+    pub(super) fn acting_on_resident(
+        &self,
+        permission: Permission,
+    ) -> Result<(StaffMember, ResidentVault), KioskError> {
+        self.active(Some(permission), |s| {
+            let vault = s.resident.clone().ok_or(KioskError::NoResident)?;
+            Ok((s.staff.clone(), vault))
+        })
     }
 
     /// The open vault, if any.

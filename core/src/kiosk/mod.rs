@@ -4,15 +4,18 @@
 //! which resident's vault. See docs/SECURITY.md, "Kiosk mode", for the key design.
 
 mod audit;
+mod care;
 mod device;
 mod pin;
 mod residents;
 mod roles;
+mod story;
 mod vault;
 mod watch;
 mod wrap;
 
 pub use audit::{AuditAction, AuditEntry, AuditLog, AuditProblem};
+pub use care::{ConsentBy, ConsentLine, ConsentState, FamilyExport};
 pub use device::{
     lockout_ms, Clock, Kiosk, KioskConfig, KioskStatus, LockReason, StaffMember,
     DEFAULT_IDLE_LOCK_MS, DEVICE_KEY_NAME, FIRST_LOCKOUT_MS, FREE_ATTEMPTS, KIOSK_DB_FILE,
@@ -21,6 +24,7 @@ pub use device::{
 pub use pin::{check_pin_rules, PinCost, MAX_PIN_DIGITS, MIN_PIN_DIGITS};
 pub use residents::{Pacing, Resident, ResidentProfile};
 pub use roles::{Permission, Role};
+pub use story::{StoryCard, STORY_CARD_FORMAT};
 pub use vault::{ResidentVault, VaultKeys};
 pub use watch::IdleWatch;
 
@@ -75,6 +79,12 @@ pub enum KioskError {
     KeyStore(#[from] KeyStoreError),
     #[error(transparent)]
     Graph(#[from] GraphError),
+    #[error(transparent)]
+    Consent(#[from] crate::consent::ConsentError),
+    #[error(transparent)]
+    Outbox(#[from] crate::outbox::OutboxError),
+    #[error(transparent)]
+    Interview(#[from] crate::interview::InterviewError),
     #[error("storage failed: {0}")]
     Storage(#[from] StoreError),
 }

@@ -1,5 +1,6 @@
 use super::*;
 use crate::graph::MemoryGraph;
+use crate::interview;
 use crate::keystore::{FileKeyStore, KeyStore};
 use crate::store::{Database, StoreError, DATABASE_FILE, DATABASE_KEY_NAME};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -131,7 +132,7 @@ fn the_permission_table_is_enforced_and_refusals_are_audited() {
         ]
     );
     for role in Role::ALL {
-        assert_eq!(role.permissions().is_empty(), false);
+        assert!(!role.permissions().is_empty());
         assert!(role.allows(Permission::Record));
     }
     assert!(
@@ -429,4 +430,263 @@ fn the_audit_log_records_who_did_what_without_content() {
     for word in ["Arthur", "Pennington", "Milk", "Leeds", "Morag"] {
         assert!(!text.contains(word), "{word} in the audit log");
     }
+}
+
+fn policy() -> crate::consent::Policy {
+    crate::consent::Policy {
+        jurisdiction: "GB".into(),
+        controller: "Heirloom reference deployment".into(),
+        contact: "privacy@heirloom.example".into(),
+        policy_url: "https://heirloom.example/privacy".into(),
+        policy_version: "2026-11".into(),
+        language: "en".into(),
+    }
+}
+
+fn daughter() -> ConsentBy {
+    ConsentBy::Proxy {
+        name: "Susan Pennington".into(),
+        relation: "daughter".into(),
+        capacity_note: "advanced dementia; lasting power of attorney registered 2024".into(),
+    }
+}
+
+fn join_family(vault: &ResidentVault) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let member = crate::seal::OwnerKeys::load_or_create(&FileKeyStore::new(dir.path().join("k")))
+        .expect("member keys");
+    let invite = crate::family::Invite::for_owner(
+        &member.public(),
+        "Susan",
+        crate::family::FamilyRole::Family,
+    )
+    .expect("invite");
+    vault.with(|g| Ok(crate::family::add_member(g, &invite).expect("add member"))).expect("join");
+}
+
+use crate::consent::{GivenBy, Purpose};
+
+#[test]
+fn proxy_consent_is_shown_and_nothing_leaves_without_it() {
+    let f = fixture();
+    f.as_admin();
+    let coordinator =
+        f.kiosk.add_staff("Dee Activities", Role::ActivityCoordinator, "905127").expect("add");
+    let care = f.kiosk.add_staff("Bea Carer", Role::CareWorker, CARE_PIN).expect("add");
+    let a = f.resident("Arthur Pennington");
+    f.kiosk.log_in(&coordinator.id, "905127").expect("log in");
+    let vault = f.kiosk.open_resident(&a).expect("open");
+    join_family(&vault);
+    let shared = story(&vault, "Milk round", "Forty years on the milk round");
+    let private = story(&vault, "Hospital", "The weeks in hospital");
+
+    // Nothing consented yet: an export queues nothing.
+    let export = f.kiosk.export_to_family(None).expect("export");
+    assert!(export.queued.is_empty());
+    assert_eq!(export.without_consent.len(), 2);
+
+    // A proxy without a capacity note is refused; with one, the consent is recorded.
+    let no_note = ConsentBy::Proxy {
+        name: "Susan".into(),
+        relation: "daughter".into(),
+        capacity_note: " ".into(),
+    };
+    assert!(f.kiosk.give_consent(shared, Purpose::ShareWithFamily, &no_note, &policy()).is_err());
+    let receipt = f
+        .kiosk
+        .give_consent(shared, Purpose::ShareWithFamily, &daughter(), &policy())
+        .expect("consent");
+    assert!(matches!(&receipt.given_by, GivenBy::Proxy { relation, .. } if relation == "daughter"));
+    let lines = f.kiosk.consent_overview().expect("overview");
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].proxy_name.as_deref(), Some("Susan Pennington"));
+    assert_eq!(lines[0].state, ConsentState::Live);
+    assert_eq!(lines[0].subject, crate::consent::Subject::Memory(shared));
+
+    let export = f.kiosk.export_to_family(None).expect("export");
+    assert_eq!(export.queued.len(), 1);
+    assert_eq!(export.queued[0].0, shared);
+    assert_eq!(export.without_consent, [private]);
+    let items = vault.with(|g| Ok(crate::outbox::items(g)?)).expect("outbox");
+    assert_eq!(items.len(), 1, "only the consented memory is queued");
+
+    // The same proxy signs with the same key next time; revoking shows as revoked.
+    f.kiosk
+        .revoke_consent(shared, Purpose::ShareWithFamily, &daughter(), &policy())
+        .expect("revoke");
+    let lines = f.kiosk.consent_overview().expect("overview");
+    assert_eq!(lines[0].state, ConsentState::Revoked);
+    assert_eq!(vault.with(|g| Ok(crate::consent::proxies(g)?.len())).expect("proxies"), 1);
+
+    // A care worker sees the overview but may neither consent nor export.
+    f.kiosk.log_in(&care.id, CARE_PIN).expect("log in");
+    f.kiosk.open_resident(&a).expect("open");
+    assert_eq!(f.kiosk.consent_overview().expect("overview").len(), 1);
+    assert!(matches!(
+        f.kiosk.give_consent(shared, Purpose::ShareWithFamily, &daughter(), &policy()),
+        Err(KioskError::PermissionDenied { .. })
+    ));
+    assert!(matches!(f.kiosk.export_to_family(None), Err(KioskError::PermissionDenied { .. })));
+    let exports = f.audit_actions().into_iter().filter(|e| e.1 == "export").count();
+    assert_eq!(exports, 1);
+}
+
+#[test]
+fn story_cards_show_only_once_approved_and_untampered() {
+    let f = fixture();
+    f.as_admin();
+    let care = f.kiosk.add_staff("Bea Carer", Role::CareWorker, CARE_PIN).expect("add");
+    let profile = ResidentProfile {
+        display_name: "Arthur Pennington".into(),
+        preferred_name: "Art".into(),
+        language: "en-GB".into(),
+        avoid_topics: vec!["the war".into()],
+        ..Default::default()
+    };
+    let a = f.kiosk.add_resident(&profile, None).expect("add");
+    let vault = f.kiosk.open_resident(&a).expect("open");
+    vault
+        .with(|g| {
+            use crate::graph::{EntityAttributes, EntityKind, NewEntity};
+            let joan = NewEntity {
+                kind: EntityKind::Person,
+                display_name: "Joan".into(),
+                attributes: EntityAttributes {
+                    relation_to_owner: Some("wife".into()),
+                    deceased: true,
+                    ..Default::default()
+                },
+                aliases: Vec::new(),
+                status: crate::graph::FactStatus::Confirmed,
+            };
+            g.create_entity(&joan)?;
+            Ok(())
+        })
+        .expect("joan");
+    let draft = f.kiosk.story_card_draft().expect("draft");
+    assert!(draft.contains("likes to be called Art"), "{draft}");
+    assert!(draft.contains("wife Joan (died)"), "{draft}");
+    assert!(draft.contains("don't ask about Joan unless Art brings it up"), "{draft}");
+    assert!(draft.contains("Topics to avoid: the war."), "{draft}");
+    assert_eq!(f.kiosk.story_card().expect("card"), None, "nothing shown before approval");
+
+    let text = "Milkman for 40 years; loves brass bands; wife Joan died 2019 — don't ask about her unless he brings her up.";
+    let card = f.kiosk.approve_story_card(text, &daughter()).expect("approve");
+    assert_eq!(card.proxy_name.as_deref(), Some("Susan Pennington"));
+    f.kiosk.log_in(&care.id, CARE_PIN).expect("care worker");
+    f.kiosk.open_resident(&a).expect("open");
+    assert_eq!(f.kiosk.story_card().expect("card").map(|c| c.text), Some(text.to_owned()));
+    assert!(matches!(f.kiosk.story_card_draft(), Err(KioskError::PermissionDenied { .. })));
+    assert!(matches!(
+        f.kiosk.approve_story_card("x", &ConsentBy::Resident),
+        Err(KioskError::PermissionDenied { .. })
+    ));
+
+    // Someone edits the stored words: the card is refused, not shown.
+    let vault = f.kiosk.current_resident().expect("vault");
+    vault
+        .with(|g| {
+            g.database().write(|tx| {
+                tx.execute(
+                    "UPDATE story_card SET document = replace(document, 'brass', 'jazz')",
+                    [],
+                )?;
+                Ok::<_, KioskError>(())
+            })
+        })
+        .expect("tamper");
+    assert!(matches!(f.kiosk.story_card(), Err(KioskError::Consent(_))));
+
+    // The resident approves a new card themselves; withdrawing hides it.
+    f.as_admin();
+    f.kiosk.open_resident(&a).expect("open");
+    let card =
+        f.kiosk.approve_story_card("Loves brass bands.", &ConsentBy::Resident).expect("approve");
+    assert_eq!(card.approved_by, GivenBy::Owner);
+    assert!(f.kiosk.withdraw_story_card().expect("withdraw"));
+    assert_eq!(f.kiosk.story_card().expect("card"), None);
+    let text = format!("{:?}", f.audit_actions());
+    assert!(!text.contains("brass") && !text.contains("Joan"));
+}
+
+#[test]
+fn prompt_sets_honour_avoid_lists_and_bereavement_mode() {
+    let f = fixture();
+    f.as_admin();
+    let profile = ResidentProfile {
+        display_name: "Arthur Pennington".into(),
+        language: "en-GB".into(),
+        avoid_topics: vec!["the war".into(), "hospital".into()],
+        avoid_people: vec!["Joan".into()],
+        ..Default::default()
+    };
+    let a = f.kiosk.add_resident(&profile, None).expect("add");
+    let vault = f.kiosk.open_resident(&a).expect("open");
+    vault
+        .with(|g| {
+            g.set_profile(&crate::graph::OwnerProfile {
+                birth_year: Some(1938),
+                ..Default::default()
+            })?;
+            use crate::graph::{EntityAttributes, EntityKind, NewEntity};
+            for (name, relation) in [("Joan", "wife"), ("Susan", "daughter")] {
+                let e = g.create_entity(&NewEntity {
+                    kind: EntityKind::Person,
+                    display_name: name.into(),
+                    attributes: EntityAttributes {
+                        relation_to_owner: Some(relation.into()),
+                        deceased: name == "Joan",
+                        ..Default::default()
+                    },
+                    aliases: Vec::new(),
+                    status: crate::graph::FactStatus::Confirmed,
+                })?;
+                let m =
+                    g.add_text_memory("Family", &format!("{name} and I went to Whitby"), None)?;
+                g.link_name_occurrences(e.id, m.memory.id)?;
+            }
+            Ok(())
+        })
+        .expect("graph");
+    // Re-open so the profile's avoid-lists reach the graph (Joan is now sensitive there).
+    let vault = f.kiosk.open_resident(&a).expect("reopen");
+    let sets = f.kiosk.prompt_sets().expect("sets");
+    let all: Vec<&str> = sets.iter().flat_map(|s| s.prompts.iter().map(String::as_str)).collect();
+    let eras: Vec<&str> = sets
+        .iter()
+        .filter(|s| s.group == interview::SetGroup::Era)
+        .map(|s| s.title.as_str())
+        .collect();
+    assert_eq!(eras.first(), Some(&"The 1940s (age 2 to 11)"));
+    assert!(eras.contains(&"The 2020s (age 82 to 91)"), "{eras:?}");
+    assert!(sets.iter().any(|s| s.group == interview::SetGroup::Theme && s.title == "School days"));
+    assert!(!sets.iter().any(|s| s.title.to_lowercase().contains("war")));
+    assert!(all.iter().any(|p| p.contains("Susan")), "{all:?}");
+    for p in &all {
+        let folded = p.to_lowercase();
+        assert!(
+            !folded.contains("joan") && !folded.contains("hospital") && !folded.contains(" war"),
+            "{p}"
+        );
+    }
+    let entity_sensitive = vault
+        .with(|g| {
+            let q = crate::graph::EntityQuery { kind: None, name: Some("Joan".into()) };
+            Ok(g.list_entities(&q)?.iter().all(|e| e.attributes.sensitive))
+        })
+        .expect("query");
+    assert!(entity_sensitive, "the interviewer will not raise Joan either");
+
+    // Bereavement mode: only gentle themes.
+    let gentle = ResidentProfile { bereavement_mode: true, ..profile };
+    f.kiosk.update_resident(&a, &gentle, None).expect("update");
+    f.kiosk.open_resident(&a).expect("reopen");
+    let sets = f.kiosk.prompt_sets().expect("sets");
+    let themes: Vec<&str> = sets
+        .iter()
+        .filter(|s| s.group == interview::SetGroup::Theme)
+        .map(|s| s.title.as_str())
+        .collect();
+    assert!(!themes.contains(&"Falling in love"), "{themes:?}");
+    assert!(themes.contains(&"School days"), "{themes:?}");
 }

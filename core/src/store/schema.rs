@@ -19,6 +19,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/010_storyboard.sql"),
     include_str!("migrations/011_family.sql"),
     include_str!("migrations/012_share.sql"),
+    include_str!("migrations/013_care.sql"),
 ];
 
 /// The schema version this build writes.
