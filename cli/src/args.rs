@@ -171,6 +171,11 @@ pub enum Command {
     /// the signed manifest a member needs, and, on a member's device, receive and open a share.
     #[command(subcommand)]
     Share(ShareCommand),
+    /// Kiosk mode for a shared care-home tablet: staff with PINs and roles, a vault per
+    /// resident, proxy consent, story cards, prompt sets, family export, the audit log. The
+    /// acting staff member is --staff (or $HEIRLOOM_KIOSK_STAFF) with $HEIRLOOM_KIOSK_PIN.
+    #[command(subcommand)]
+    Kiosk(crate::kiosk::KioskCommand),
     /// The owner's keys: show the public keys, print the recovery kit, restore from it.
     #[command(subcommand)]
     Identity(IdentityCommand),
@@ -615,7 +620,7 @@ fn subject(text: &str) -> Result<heirloom_core::consent::Subject, String> {
     }
 }
 
-fn purpose(text: &str) -> Result<heirloom_core::consent::Purpose, String> {
+pub(crate) fn purpose(text: &str) -> Result<heirloom_core::consent::Purpose, String> {
     let normalized = text.replace('-', "_");
     let alias = match normalized.as_str() {
         "backup" => "encrypted_backup",
@@ -661,6 +666,7 @@ impl Command {
             Command::Photo(PhotoCommand::Export { .. }) => "photo export",
             Command::Video(VideoCommand::Storyboard { .. }) => "video storyboard",
             Command::Video(VideoCommand::Render { .. }) => "video render",
+            Command::Kiosk(k) => k.name(),
             Command::Share(ShareCommand::Add { .. }) => "share add",
             Command::Share(ShareCommand::Manifest { .. }) => "share manifest",
             Command::Share(ShareCommand::Receive { .. }) => "share receive",

@@ -19,7 +19,7 @@ fn title_from(file: &std::path::Path) -> String {
 }
 
 /// Prints a new voice memory, transcribing it first unless asked not to.
-fn voice_memory(
+pub(crate) fn voice_memory(
     graph: &MemoryGraph,
     out: &Output,
     name: &str,
@@ -245,6 +245,9 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
     if crate::sealing::run(&cli.command, name, out)?.is_some() {
         return Ok(());
     }
+    if let Command::Kiosk(command) = &cli.command {
+        return crate::kiosk::run(cli, command, name, out);
+    }
     let graph = open(cli)?;
     if crate::understand::run(&graph, &cli.command, name, out)?.is_some() {
         return Ok(());
@@ -424,6 +427,7 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
         | Command::Prompts { .. }
         | Command::Interview(_) => {} // handled by understand::run above
         Command::Seal { .. } | Command::Open { .. } | Command::Keygen { .. } => {} // sealing::run
+        Command::Kiosk(_) => {} // kiosk::run, before the owner's graph opens
         Command::Media(_)
         | Command::Photo(_)
         | Command::Video(_)

@@ -5,6 +5,7 @@
 
 mod args;
 mod commands;
+mod kiosk;
 mod output;
 mod paths;
 mod sealing;

@@ -25,6 +25,20 @@ pub enum CliError {
     Outbox(OutboxError),
     /// Rendering a video failed or was cancelled (no content in the message).
     Render(String),
+    /// Kiosk mode refused or failed.
+    Kiosk(heirloom_core::kiosk::KioskError),
+}
+
+impl From<heirloom_core::kiosk::KioskError> for CliError {
+    fn from(e: heirloom_core::kiosk::KioskError) -> Self {
+        use heirloom_core::kiosk::KioskError as K;
+        match e {
+            K::Graph(g) => Self::Graph(g),
+            K::Outbox(o) => Self::Outbox(o),
+            K::Family(f) => f.into(),
+            other => Self::Kiosk(other),
+        }
+    }
 }
 
 impl From<GraphError> for CliError {
@@ -66,6 +80,27 @@ impl CliError {
             CliError::Usage(_) => ("usage", 2),
             CliError::Input(_) => ("input", 1),
             CliError::Render(_) => ("render", 1),
+            CliError::Kiosk(k) => {
+                use heirloom_core::kiosk::KioskError as K;
+                match k {
+                    K::Locked | K::NoResident => ("locked", 8),
+                    K::WrongPin { .. } => ("wrong_pin", 3),
+                    K::LockedOut { .. } => ("locked_out", 8),
+                    K::PermissionDenied { .. } => ("permission_denied", 9),
+                    K::NotFound { .. } => ("not_found", 1),
+                    K::InvalidInput { .. } | K::AlreadySetUp => ("invalid_input", 1),
+                    K::DeviceKeyMissing | K::KeyStore(_) => ("key_missing", 3),
+                    K::AuditBroken(_) | K::VaultKey => ("corrupt", 4),
+                    K::Consent(heirloom_core::consent::ConsentError::InvalidRequest { .. }) => {
+                        ("invalid_input", 1)
+                    }
+                    K::Consent(heirloom_core::consent::ConsentError::BadSignature) => {
+                        ("corrupt", 4)
+                    }
+                    K::Storage(_) | K::Io { .. } => ("storage", 4),
+                    _ => ("internal", 1),
+                }
+            }
             CliError::Seal(e) => match e {
                 SealError::InvalidRecipient
                 | SealError::InvalidIdentity
@@ -154,6 +189,7 @@ impl CliError {
             CliError::Graph(g) => g.to_string(),
             CliError::Seal(e) => e.to_string(),
             CliError::Outbox(e) => e.to_string(),
+            CliError::Kiosk(e) => e.to_string(),
             CliError::Usage(m) | CliError::Input(m) | CliError::Render(m) => m.clone(),
         }
     }

@@ -37,7 +37,7 @@ fn now_ms() -> i64 {
 }
 
 /// The terms recorded in receipts made by the desktop command.
-fn policy(jurisdiction: &str) -> Policy {
+pub(crate) fn policy(jurisdiction: &str) -> Policy {
     Policy {
         jurisdiction: jurisdiction.to_owned(),
         controller: "Heirloom (desktop)".into(),

@@ -55,6 +55,8 @@ pub enum AuditAction {
     AddResident,
     /// Staff added, removed, given a new PIN; kiosk settings changed.
     ChangeStaff,
+    /// Someone joined a resident's family circle.
+    Family,
 }
 
 impl AuditAction {
@@ -72,6 +74,7 @@ impl AuditAction {
             AuditAction::Refused => "refused",
             AuditAction::AddResident => "add_resident",
             AuditAction::ChangeStaff => "change_staff",
+            AuditAction::Family => "family",
         }
     }
 }

@@ -159,6 +159,19 @@ impl Kiosk {
         Ok(lines)
     }
 
+    /// Adds someone to the open resident's family circle from their invite (the people family
+    /// exports are sealed to). Needs `Export`.
+    pub fn add_family_member(
+        &self,
+        invite: &str,
+    ) -> Result<crate::family::FamilyMember, KioskError> {
+        let (staff, vault) = self.acting_on_resident(Permission::Export)?;
+        let member = vault.with(|g| Ok(crate::family::add_member(g, invite)?))?;
+        let object = format!("family-member:{}", member.id);
+        self.audit(&staff.id, AuditAction::Family, vault.resident_id(), Some(&object))?;
+        Ok(member)
+    }
+
     /// Queues the open resident's memories (`memory_ids`, or all of them) as sealed shares for
     /// their family circle. Only memories with a live "share with family" consent go; the rest
     /// are listed and stay. Each one queued is audited as `export`. The outbox uploads them.

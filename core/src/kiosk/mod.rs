@@ -85,6 +85,8 @@ pub enum KioskError {
     Outbox(#[from] crate::outbox::OutboxError),
     #[error(transparent)]
     Interview(#[from] crate::interview::InterviewError),
+    #[error(transparent)]
+    Family(#[from] crate::family::FamilyError),
     #[error("storage failed: {0}")]
     Storage(#[from] StoreError),
 }
