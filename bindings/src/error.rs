@@ -6,6 +6,7 @@ use heirloom_core::consent::ConsentError;
 use heirloom_core::graph::GraphError;
 use heirloom_core::interview::InterviewError;
 use heirloom_core::keystore::KeyStoreError;
+use heirloom_core::kiosk::KioskError;
 use heirloom_core::media::MediaError;
 use heirloom_core::outbox::OutboxError;
 use heirloom_core::seal::SealError;
@@ -61,6 +62,18 @@ pub enum ApiError {
     /// A sealed file, key or code that does not check out (tampered, truncated, a typo).
     #[error("invalid or tampered: {reason}")]
     Corrupt { reason: String },
+    /// Kiosk mode: the tablet is locked (or locked itself when idle); a staff member must log in.
+    #[error("the kiosk is locked")]
+    Locked,
+    /// Kiosk mode: wrong PIN; this many more are allowed before delays start.
+    #[error("wrong PIN")]
+    WrongPin { attempts_before_delay: u32 },
+    /// Kiosk mode: too many wrong PINs; try again after this many milliseconds.
+    #[error("too many wrong PINs; try again later")]
+    LockedOut { retry_after_ms: i64 },
+    /// Kiosk mode: the staff member's role does not allow this.
+    #[error("your role does not allow {permission}")]
+    PermissionDenied { permission: String },
     /// A bug or an unexpected failure in a host callback.
     #[error("internal error: {reason}")]
     Internal { reason: String },
@@ -225,6 +238,38 @@ impl From<OutboxError> for ApiError {
             OutboxError::Seal(e) => e.into(),
             OutboxError::Consent(e) => e.into(),
             OutboxError::Graph(e) => e.into(),
+        }
+    }
+}
+
+impl From<KioskError> for ApiError {
+    fn from(e: KioskError) -> Self {
+        let reason = e.to_string();
+        match e {
+            KioskError::Locked | KioskError::NoResident => Self::Locked,
+            KioskError::WrongPin { attempts_before_delay } => {
+                Self::WrongPin { attempts_before_delay }
+            }
+            KioskError::LockedOut { retry_after_ms } => Self::LockedOut { retry_after_ms },
+            KioskError::PermissionDenied { permission } => {
+                Self::PermissionDenied { permission: permission.as_str().into() }
+            }
+            KioskError::NotFound { what } => Self::NotFound { what: what.into(), id: 0 },
+            KioskError::InvalidInput { .. } => Self::InvalidInput { reason },
+            KioskError::AlreadySetUp => Self::Conflict { reason },
+            KioskError::DeviceKeyMissing => Self::KeyMissing,
+            KioskError::AuditBroken(_) | KioskError::VaultKey => Self::Corrupt { reason },
+            KioskError::Io { .. } => Self::Storage { reason },
+            KioskError::KeyStore(e) => e.into(),
+            KioskError::Graph(e) => e.into(),
+            KioskError::Consent(e) => e.into(),
+            KioskError::Outbox(e) => e.into(),
+            KioskError::Interview(e) => e.into(),
+            KioskError::Family(e) => e.into(),
+            KioskError::Storage(e) => e.into(),
+            KioskError::Randomness | KioskError::Crypto | KioskError::Internal { .. } => {
+                Self::Internal { reason }
+            }
         }
     }
 }

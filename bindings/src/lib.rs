@@ -14,6 +14,9 @@ mod heirloom;
 mod identity;
 mod interview;
 mod key_store;
+mod kiosk;
+mod kiosk_resident;
+mod kiosk_types;
 mod life;
 mod memories;
 mod merges;
@@ -37,6 +40,13 @@ pub use heirloom::{Heirloom, Understanding};
 pub use identity::Identity;
 pub use interview::{Interview, Topic};
 pub use key_store::{file_key_store, KeyStore};
+pub use kiosk::Kiosk;
+pub use kiosk_resident::KioskResident;
+pub use kiosk_types::{
+    role_permissions, AuditRecord, ConsentBy, ConsentLine, FamilyExport, GivenByView,
+    KioskListener, KioskStatus, PromptSet, QueuedShare, Resident, ResidentProfile, StaffMember,
+    StoryCard,
+};
 pub use life::Life;
 pub use memories::{Memories, MemoryChanges};
 pub use merges::Merges;

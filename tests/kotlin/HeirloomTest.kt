@@ -629,6 +629,8 @@ fun main() {
         }
     }
 
+    kioskTests()
+
     println("kotlin: $passed passed, $failed failed")
     if (failed > 0 || passed < 20) kotlin.system.exitProcess(1)
 }
