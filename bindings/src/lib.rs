@@ -6,6 +6,11 @@
 
 uniffi::setup_scaffolding!("heirloom");
 
+/// Every block Rust frees is zeroed first: on a shared kiosk tablet, what one resident's
+/// session freed must not linger for the next (docs/SECURITY.md, "Kiosk mode").
+#[global_allocator]
+static ALLOCATOR: heirloom_core::kiosk::WipeOnFree = heirloom_core::kiosk::WIPE_ON_FREE;
+
 mod consent;
 mod error;
 mod facts;

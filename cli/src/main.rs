@@ -15,6 +15,10 @@ mod voice;
 
 use clap::Parser;
 
+/// Every block Rust frees is zeroed first (kiosk mode shares the process between residents).
+#[global_allocator]
+static ALLOCATOR: heirloom_core::kiosk::WipeOnFree = heirloom_core::kiosk::WIPE_ON_FREE;
+
 fn main() {
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,

@@ -25,7 +25,11 @@ impl SharedGraph {
     /// Closes the database (its connections, its keys and its caches go with it); waits for
     /// calls in flight. Later calls get `None`. Returns whether it was open.
     pub fn close(&self) -> bool {
-        self.graph.write().unwrap_or_else(|p| p.into_inner()).take().is_some()
+        let mut graph = self.graph.write().unwrap_or_else(|p| p.into_inner());
+        let was_open = graph.is_some();
+        // Dropped in place, not moved out first: its key is zeroized where it lies.
+        *graph = None;
+        was_open
     }
 
     pub fn is_open(&self) -> bool {

@@ -97,9 +97,10 @@ pub(super) struct StaffSession {
 
 impl StaffSession {
     fn close_resident(&mut self) {
-        if let Some(vault) = self.resident.take() {
+        if let Some(vault) = &self.resident {
             vault.close();
         }
+        self.resident = None;
     }
 }
 
@@ -185,6 +186,8 @@ impl Kiosk {
         };
         let db_key = device_key.derive("heirloom/kiosk/database/v1");
         let conn = crate::store::open_encrypted(&path, &db_key, MIGRATIONS)?;
+        // Residents share this process: what SQLite frees for one must not linger for the next.
+        super::wipe::wipe_sqlite_memory(&conn)?;
         let idle: Option<i64> = conn
             .query_row("SELECT value FROM kiosk_setting WHERE name = 'idle_lock_ms'", [], |r| {
                 r.get(0)
@@ -365,16 +368,19 @@ impl Kiosk {
             [staff_id],
         )?;
         let mut session = self.session();
-        if let Some(previous) = session.take() {
+        if let Some(previous) = session.as_ref() {
             self.audit(&previous.staff.id, AuditAction::Lock, NO_RESIDENT, Some("log-in"))?;
         }
         self.audit(staff_id, AuditAction::LogIn, NO_RESIDENT, None)?;
+        // Assigning drops the previous session in place, zeroizing its keys where they lie.
         *session = Some(StaffSession {
             staff: row.member.clone(),
             master,
             last_active_ms: now,
             resident: None,
         });
+        drop(session);
+        super::wipe::scrub_stack();
         Ok(row.member)
     }
 
@@ -384,42 +390,41 @@ impl Kiosk {
 
     /// Locks: the open vault closes, every key in memory is forgotten.
     pub fn lock(&self) -> Result<(), KioskError> {
-        let ended = self.session().take();
-        if let Some(session) = ended {
-            let staff = session.staff.id.clone();
-            let resident = session.resident.as_ref().map(|v| v.resident_id().to_owned());
-            drop(session);
-            self.audit(
-                &staff,
-                AuditAction::Lock,
-                resident.as_deref().unwrap_or(NO_RESIDENT),
-                Some("staff"),
-            )?;
+        match self.end_session() {
+            Some((staff, resident)) => {
+                self.audit(&staff, AuditAction::Lock, &resident, Some("staff"))
+            }
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// Ends the session, dropping it in place (so its keys are zeroized where they lie, not
+    /// moved first), and wipes the stack below. Returns who was logged in and whose vault was
+    /// open, for the audit log.
+    fn end_session(&self) -> Option<(String, String)> {
+        let mut session = self.session();
+        let ended = session.as_ref().map(|s| {
+            let resident = s.resident.as_ref().map(|v| v.resident_id().to_owned());
+            (s.staff.id.clone(), resident.unwrap_or_else(|| NO_RESIDENT.to_owned()))
+        });
+        *session = None;
+        drop(session);
+        super::wipe::scrub_stack();
+        ended
     }
 
     /// Locks if nobody has touched the kiosk for the idle time; returns whether it locked now.
     pub fn lock_if_idle(&self) -> Result<bool, KioskError> {
-        let mut session = self.session();
+        let session = self.session();
         let idle = self.idle_lock_ms.load(Ordering::Relaxed);
         let now = self.now();
         let expired = session.as_ref().is_some_and(|s| now - s.last_active_ms >= idle);
+        drop(session);
         if !expired {
             return Ok(false);
         }
-        let ended = session.take();
-        drop(session);
-        if let Some(ended) = ended {
-            let staff = ended.staff.id.clone();
-            let resident = ended.resident.as_ref().map(|v| v.resident_id().to_owned());
-            drop(ended);
-            self.audit(
-                &staff,
-                AuditAction::Lock,
-                resident.as_deref().unwrap_or(NO_RESIDENT),
-                Some("idle"),
-            )?;
+        if let Some((staff, resident)) = self.end_session() {
+            self.audit(&staff, AuditAction::Lock, &resident, Some("idle"))?;
         }
         Ok(true)
     }
@@ -710,6 +715,25 @@ impl Kiosk {
     pub fn open_resident(&self, resident_id: &str) -> Result<ResidentVault, KioskError> {
         let (actor, vault) = self.active(Some(Permission::Record), |s| {
             s.close_resident();
+            let vault = self.unlock_vault(&s.master, resident_id)?;
+            s.resident = Some(vault.clone());
+            Ok((s.staff.id.clone(), vault))
+        })?;
+        // The vault key and the resident's secrets passed through the frames below this one.
+        super::wipe::scrub_stack();
+        self.audit(&actor, AuditAction::Open, resident_id, None)?;
+        Ok(vault)
+    }
+
+    /// Unwraps a resident's keys and opens their vault. Kept out of line so that no key bytes
+    /// sit in `open_resident`'s own frame, only in frames the stack scrub then clears.
+    #[inline(never)]
+    fn unlock_vault(
+        &self,
+        master: &SecretKey,
+        resident_id: &str,
+    ) -> Result<ResidentVault, KioskError> {
+        {
             let wrapped: Vec<u8> = self
                 .db()
                 .query_row("SELECT wrapped_key FROM resident WHERE id = ?1", [resident_id], |r| {
@@ -717,7 +741,7 @@ impl Kiosk {
                 })
                 .optional()?
                 .ok_or(KioskError::NotFound { what: "resident" })?;
-            let vault_key = wrap::unwrap_key(&s.master, &vault_key_context(resident_id), &wrapped)
+            let vault_key = wrap::unwrap_key(master, &vault_key_context(resident_id), &wrapped)
                 .ok_or(KioskError::VaultKey)?;
             let profile_blob: Vec<u8> = self.db().query_row(
                 "SELECT profile FROM resident WHERE id = ?1",
@@ -725,18 +749,15 @@ impl Kiosk {
                 |r| r.get(0),
             )?;
             let profile =
-                ResidentProfile::open(&Self::profile_key(&s.master), resident_id, &profile_blob)?;
+                ResidentProfile::open(&Self::profile_key(master), resident_id, &profile_blob)?;
             let keys = VaultKeys::unlock(self.db.clone(), resident_id, vault_key)?;
             let vault = ResidentVault::open(&self.dir, keys)?;
             if let Err(e) = vault.with(|g| super::story::apply_profile(g, &profile)) {
                 vault.close();
                 return Err(e);
             }
-            s.resident = Some(vault.clone());
-            Ok((s.staff.id.clone(), vault))
-        })?;
-        self.audit(&actor, AuditAction::Open, resident_id, None)?;
-        Ok(vault)
+            Ok(vault)
+        }
     }
 
     /// The open vault and who is acting on it, after checking `permission`.
@@ -760,7 +781,9 @@ impl Kiosk {
         self.active(None, |s| {
             s.close_resident();
             Ok(())
-        })
+        })?;
+        super::wipe::scrub_stack();
+        Ok(())
     }
 
     /// Deletes a resident: their wrapped keys go first (from then on the vault cannot be

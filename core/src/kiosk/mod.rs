@@ -12,6 +12,7 @@ mod roles;
 mod story;
 mod vault;
 mod watch;
+mod wipe;
 mod wrap;
 
 pub use audit::{AuditAction, AuditEntry, AuditLog, AuditProblem};
@@ -27,6 +28,7 @@ pub use roles::{Permission, Role};
 pub use story::{StoryCard, STORY_CARD_FORMAT};
 pub use vault::{ResidentVault, VaultKeys};
 pub use watch::IdleWatch;
+pub use wipe::{WipeOnFree, WIPE_ON_FREE};
 
 use crate::graph::GraphError;
 use crate::keystore::KeyStoreError;

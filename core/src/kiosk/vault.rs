@@ -71,7 +71,8 @@ impl VaultKeys {
 
     /// Forgets every secret (they zeroize as they drop); later loads and stores fail.
     pub fn close(&self) {
-        self.open.lock().unwrap_or_else(|p| p.into_inner()).take();
+        // Assigning drops the secrets in place: they are zeroized where they lie, not moved.
+        *self.open.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     pub fn is_open(&self) -> bool {
