@@ -74,9 +74,10 @@ impl Kiosk {
 
     /// Starts the idle watchdog: the kiosk locks itself after the idle time and tells
     /// `listener`. Replaces an earlier listener.
-    pub fn watch_idle(&self, listener: Arc<dyn KioskListener>) {
-        let watch = IdleWatch::start(&self.inner, move |reason| listener.on_locked(reason));
+    pub fn watch_idle(&self, listener: Arc<dyn KioskListener>) -> Result<(), ApiError> {
+        let watch = IdleWatch::start(&self.inner, move |reason| listener.on_locked(reason))?;
         *self.watch.lock().unwrap_or_else(|p| p.into_inner()) = Some(watch);
+        Ok(())
     }
 
     /// Sets the idle time before the kiosk locks (administrators).

@@ -42,7 +42,7 @@ impl KioskResident {
         }
         self.kiosk.require(permission)?;
         if let Some((action, object)) = audit {
-            self.kiosk.record_action(action, Some(object))?;
+            self.kiosk.record_action(&self.vault, action, Some(object))?;
         }
         Ok(())
     }
@@ -66,21 +66,24 @@ impl KioskResident {
         Ok(Arc::new(Recorder::new(self.session.clone())))
     }
 
-    /// On-device transcription of the resident's recordings.
+    /// On-device transcription of the resident's recordings. It returns transcripts, so it
+    /// needs the right to read them.
     pub fn transcriber(&self, models_dir: String) -> Result<Arc<Transcriber>, ApiError> {
-        self.allow(Permission::Record, None)?;
+        self.allow(Permission::ReadTranscripts, None)?;
         Ok(Arc::new(Transcriber::new(self.session.clone(), models_dir.into())))
     }
 
-    /// The interviewer (next question) for a recording session.
+    /// The interviewer (next question, typed answers) for a session. It reads the graph and
+    /// returns what answers say, so it needs the right to read transcripts; care workers use
+    /// the prompt sets.
     pub fn interview(&self) -> Result<Arc<Interview>, ApiError> {
-        self.allow(Permission::Record, None)?;
+        self.allow(Permission::ReadTranscripts, None)?;
         Ok(Arc::new(Interview::new(self.session.clone())))
     }
 
-    /// Photos into the resident's vault.
+    /// The resident's photos (import and view any of them), for those who may read the vault.
     pub fn photos(&self) -> Result<Arc<Photos>, ApiError> {
-        self.allow(Permission::Record, None)?;
+        self.allow(Permission::ReadTranscripts, None)?;
         Ok(Arc::new(Photos::new(self.session.clone())))
     }
 
@@ -93,7 +96,7 @@ impl KioskResident {
     /// Who consented to what.
     pub fn consents(&self) -> Result<Vec<ConsentLine>, ApiError> {
         self.allow(Permission::Record, None)?;
-        Ok(self.kiosk.consent_overview()?.into_iter().map(Into::into).collect())
+        Ok(self.kiosk.consent_overview(&self.vault)?.into_iter().map(Into::into).collect())
     }
 
     /// Records a consent, by the resident or a proxy.
@@ -105,7 +108,8 @@ impl KioskResident {
         policy: ConsentPolicy,
     ) -> Result<ConsentRecord, ApiError> {
         self.allow(Permission::RecordConsent, None)?;
-        let receipt = self.kiosk.give_consent(memory_id, purpose, &by.into(), &policy.into())?;
+        let receipt =
+            self.kiosk.give_consent(&self.vault, memory_id, purpose, &by.into(), &policy.into())?;
         Ok(receipt.into())
     }
 
@@ -118,50 +122,56 @@ impl KioskResident {
         policy: ConsentPolicy,
     ) -> Result<ConsentRecord, ApiError> {
         self.allow(Permission::RecordConsent, None)?;
-        let receipt = self.kiosk.revoke_consent(memory_id, purpose, &by.into(), &policy.into())?;
+        let receipt = self.kiosk.revoke_consent(
+            &self.vault,
+            memory_id,
+            purpose,
+            &by.into(),
+            &policy.into(),
+        )?;
         Ok(receipt.into())
     }
 
     /// A draft story card to go through with the resident.
     pub fn story_card_draft(&self) -> Result<String, ApiError> {
         self.allow(Permission::RecordConsent, None)?;
-        Ok(self.kiosk.story_card_draft()?)
+        Ok(self.kiosk.story_card_draft(&self.vault)?)
     }
 
     /// The resident (or a proxy) approves the card's exact words.
     pub fn approve_story_card(&self, text: String, by: ConsentBy) -> Result<StoryCard, ApiError> {
         self.allow(Permission::RecordConsent, None)?;
-        Ok(self.kiosk.approve_story_card(&text, &by.into())?.into())
+        Ok(self.kiosk.approve_story_card(&self.vault, &text, &by.into())?.into())
     }
 
     /// The approved story card, if any.
     pub fn story_card(&self) -> Result<Option<StoryCard>, ApiError> {
         self.allow(Permission::ViewStoryCards, None)?;
-        Ok(self.kiosk.story_card()?.map(Into::into))
+        Ok(self.kiosk.story_card(&self.vault)?.map(Into::into))
     }
 
     /// Withdraws the story card.
     pub fn withdraw_story_card(&self) -> Result<bool, ApiError> {
         self.allow(Permission::RecordConsent, None)?;
-        Ok(self.kiosk.withdraw_story_card()?)
+        Ok(self.kiosk.withdraw_story_card(&self.vault)?)
     }
 
     /// Reminiscence prompt sets by era, theme and people.
     pub fn prompt_sets(&self) -> Result<Vec<PromptSet>, ApiError> {
         self.allow(Permission::ViewStoryCards, None)?;
-        Ok(self.kiosk.prompt_sets()?.into_iter().map(Into::into).collect())
+        Ok(self.kiosk.prompt_sets(&self.vault)?.into_iter().map(Into::into).collect())
     }
 
     /// Adds someone to the resident's family circle from their invite.
     pub fn add_family_member(&self, invite: String) -> Result<FamilyMember, ApiError> {
         self.allow(Permission::Export, None)?;
-        Ok(self.kiosk.add_family_member(&invite)?.into())
+        Ok(self.kiosk.add_family_member(&self.vault, &invite)?.into())
     }
 
     /// Queues the resident's memories (these, or all) with family consent as sealed shares.
     pub fn export_to_family(&self, memory_ids: Option<Vec<i64>>) -> Result<FamilyExport, ApiError> {
         self.allow(Permission::Export, None)?;
-        Ok(self.kiosk.export_to_family(memory_ids.as_deref())?.into())
+        Ok(self.kiosk.export_to_family(&self.vault, memory_ids.as_deref())?.into())
     }
 
     /// The resident's uploads queue (sends family exports), talking to `enclave`.

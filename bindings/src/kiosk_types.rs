@@ -63,7 +63,7 @@ pub trait KioskListener: Send + Sync {
 }
 
 /// A staff member as on the lock screen.
-#[derive(Debug, Clone, uniffi::Record)]
+#[derive(Clone, uniffi::Record)]
 pub struct StaffMember {
     pub id: String,
     pub name: String,
@@ -76,7 +76,7 @@ impl From<core::StaffMember> for StaffMember {
     }
 }
 
-/// Who is logged in and whose vault is open.
+/// Who is logged in and whose vault is open (Debug shows no names: see `StaffMember`).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct KioskStatus {
     pub staff: Option<StaffMember>,
@@ -193,7 +193,7 @@ impl From<core::AuditEntry> for AuditRecord {
 }
 
 /// Who consents: the resident, or a proxy with their relation and a note on capacity.
-#[derive(Debug, Clone, uniffi::Enum)]
+#[derive(Clone, uniffi::Enum)]
 pub enum ConsentBy {
     Resident,
     Proxy { name: String, relation: String, capacity_note: String },
@@ -211,7 +211,7 @@ impl From<ConsentBy> for core::ConsentBy {
 }
 
 /// Who gave a consent or approval: `proxy_name` and `relation` are empty for the resident.
-#[derive(Debug, Clone, uniffi::Record)]
+#[derive(Clone, uniffi::Record)]
 pub struct GivenByView {
     pub by_proxy: bool,
     pub proxy_name: Option<String>,
@@ -291,7 +291,7 @@ impl From<core::StoryCard> for StoryCard {
 }
 
 /// Reminiscence prompts on one era, theme, or the people in someone's life.
-#[derive(Debug, Clone, uniffi::Record)]
+#[derive(Clone, uniffi::Record)]
 pub struct PromptSet {
     pub group: SetGroup,
     pub title: String,
@@ -329,5 +329,38 @@ impl From<core::FamilyExport> for FamilyExport {
                 .collect(),
             without_consent: e.without_consent,
         }
+    }
+}
+
+impl std::fmt::Debug for StaffMember {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffMember")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for ConsentBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ConsentBy::Resident => "ConsentBy::Resident",
+            ConsentBy::Proxy { .. } => "ConsentBy::Proxy(<personal>)",
+        })
+    }
+}
+
+impl std::fmt::Debug for GivenByView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GivenByView").field("by_proxy", &self.by_proxy).finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for PromptSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PromptSet")
+            .field("group", &self.group)
+            .field("prompts", &self.prompts.len())
+            .finish_non_exhaustive()
     }
 }

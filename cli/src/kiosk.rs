@@ -425,33 +425,35 @@ pub fn run(
             KioskCommand::Record { who, wav, title, speech } => {
                 let vault = open(who)?;
                 let title = title.clone().unwrap_or_else(|| "Recording".into());
-                graph(&vault, |g| {
+                let id = graph(&vault, |g| {
                     crate::understand::attach(g, speech.models_dir.as_ref(), false);
                     let (memory, recording) = crate::voice::record_from_wav(g, wav, &title)?;
                     let id = memory.id;
                     crate::commands::voice_memory(g, out, name, memory, recording, speech)?;
-                    kiosk.record_action(AuditAction::Record, Some(&format!("memory:{id}")))?;
-                    Ok(())
+                    Ok(id)
                 })?;
+                // Outside the graph call: auditing may find the kiosk idle and close the vault.
+                kiosk.record_action(&vault, AuditAction::Record, Some(&format!("memory:{id}")))?;
             }
             KioskCommand::Add { who, title, text } => {
                 let vault = open(who)?;
                 let id = graph(&vault, |g| Ok(g.add_text_memory(title, text, None)?.memory.id))?;
-                kiosk.record_action(AuditAction::Record, Some(&format!("memory:{id}")))?;
+                kiosk.record_action(&vault, AuditAction::Record, Some(&format!("memory:{id}")))?;
                 out.emit(name, &json!({ "memory_id": id }), |_| format!("memory #{id} added"));
             }
             KioskCommand::Memories { who } => {
                 let vault = open(who)?;
                 kiosk.require(heirloom_core::kiosk::Permission::ReadTranscripts)?;
                 let memories = graph(&vault, |g| Ok(g.list_memories(0, 500)?))?;
-                kiosk.record_action(AuditAction::Read, Some("memories"))?;
+                kiosk.record_action(&vault, AuditAction::Read, Some("memories"))?;
                 out.emit(name, &memories, |m| {
                     m.iter().map(|m| format!("#{:<5} {}\n", m.id, m.title)).collect()
                 });
             }
             KioskCommand::ConsentGive { who, memory, purpose, by } => {
-                open(who)?;
+                let vault = open(who)?;
                 let r = kiosk.give_consent(
+                    &vault,
                     *memory,
                     *purpose,
                     &by.by(),
@@ -462,8 +464,9 @@ pub fn run(
                 });
             }
             KioskCommand::ConsentRevoke { who, memory, purpose, by } => {
-                open(who)?;
+                let vault = open(who)?;
                 let r = kiosk.revoke_consent(
+                    &vault,
                     *memory,
                     *purpose,
                     &by.by(),
@@ -474,8 +477,8 @@ pub fn run(
                 });
             }
             KioskCommand::Consents { who } => {
-                open(who)?;
-                let lines = kiosk.consent_overview()?;
+                let vault = open(who)?;
+                let lines = kiosk.consent_overview(&vault)?;
                 let data: Vec<_> = lines
                     .iter()
                     .map(|l| {
@@ -503,13 +506,13 @@ pub fn run(
                 });
             }
             KioskCommand::StoryDraft { who } => {
-                open(who)?;
-                let draft = kiosk.story_card_draft()?;
+                let vault = open(who)?;
+                let draft = kiosk.story_card_draft(&vault)?;
                 out.emit(name, &json!({ "draft": draft }), |_| draft.clone());
             }
             KioskCommand::StoryApprove { who, text, by } => {
-                open(who)?;
-                let card = kiosk.approve_story_card(text, &by.by())?;
+                let vault = open(who)?;
+                let card = kiosk.approve_story_card(&vault, text, &by.by())?;
                 out.emit(name, &json!({ "approved_at_ms": card.approved_at_ms }), |_| {
                     format!(
                         "Story card approved by {}.",
@@ -518,8 +521,8 @@ pub fn run(
                 });
             }
             KioskCommand::Story { who } => {
-                open(who)?;
-                let card = kiosk.story_card()?;
+                let vault = open(who)?;
+                let card = kiosk.story_card(&vault)?;
                 let data = card.as_ref().map(|c| {
                     json!({ "text": c.text, "approved_by": c.approved_by,
                             "proxy_name": c.proxy_name, "approved_at_ms": c.approved_at_ms })
@@ -530,8 +533,8 @@ pub fn run(
                 });
             }
             KioskCommand::Prompts { who } => {
-                open(who)?;
-                let sets = kiosk.prompt_sets()?;
+                let vault = open(who)?;
+                let sets = kiosk.prompt_sets(&vault)?;
                 out.emit(name, &sets, |sets| {
                     sets.iter()
                         .map(|s| {
@@ -545,9 +548,9 @@ pub fn run(
                 });
             }
             KioskCommand::Export { who, memory } => {
-                open(who)?;
+                let vault = open(who)?;
                 let only = (!memory.is_empty()).then_some(memory.as_slice());
-                let export = kiosk.export_to_family(only)?;
+                let export = kiosk.export_to_family(&vault, only)?;
                 let data = json!({
                     "queued": export.queued.iter().map(|(m, i)| json!({ "memory_id": m, "outbox_item": i })).collect::<Vec<_>>(),
                     "without_consent": export.without_consent,
@@ -561,8 +564,8 @@ pub fn run(
                 });
             }
             KioskCommand::FamilyAdd { who, invite } => {
-                open(who)?;
-                let member = kiosk.add_family_member(invite)?;
+                let vault = open(who)?;
+                let member = kiosk.add_family_member(&vault, invite)?;
                 out.emit(name, &json!({ "member_id": member.id }), |_| {
                     format!("Family member #{} added.", member.id)
                 });

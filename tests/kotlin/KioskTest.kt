@@ -69,6 +69,8 @@ fun kioskTests() {
             val denied = checkThrows<ApiException.PermissionDenied>("export by a care worker") { again.exportToFamily(null) }
             checkEq(denied?.permission, "export", "names the permission")
             checkThrows<ApiException.PermissionDenied>("transcripts by a care worker") { again.memories() }
+            checkThrows<ApiException.PermissionDenied>("the transcriber by a care worker") { again.transcriber("/none") }
+            checkThrows<ApiException.PermissionDenied>("the interviewer by a care worker") { again.interview() }
             checkThrows<ApiException.PermissionDenied>("the audit log by a care worker") { kiosk.auditLog() }
             check(rolePermissions(Role.CARE_WORKER).contains(Permission.RECORD), "care workers record")
             check(!rolePermissions(Role.CARE_WORKER).contains(Permission.EXPORT), "care workers do not export")

@@ -10,12 +10,18 @@ use crate::seal::{SealError, SigningIdentity, VerifyingKey};
 use rusqlite::{params, OptionalExtension};
 
 /// Someone who may consent for the owner.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Proxy {
     pub name: String,
     /// "daughter", "legal guardian", …
     pub relation: String,
     pub verifying_key: VerifyingKey,
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxy").field("verifying_key", &self.verifying_key).finish_non_exhaustive()
+    }
 }
 
 fn check(text: &str) -> Result<&str, ConsentError> {

@@ -22,7 +22,7 @@ pub enum SetGroup {
 }
 
 /// A set of prompts on one era, theme or the people in someone's life.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct PromptSet {
     pub group: SetGroup,
     /// "The 1950s", "Your first job", "People in your stories".
@@ -33,10 +33,29 @@ pub struct PromptSet {
 }
 
 /// What a care home asked never to raise, as staff typed it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct AvoidList {
     pub topics: Vec<String>,
     pub people: Vec<String>,
+}
+
+// Prompts name people, and avoid-lists name people and painful topics: Debug shows counts.
+impl std::fmt::Debug for PromptSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PromptSet")
+            .field("group", &self.group)
+            .field("prompts", &self.prompts.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for AvoidList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AvoidList")
+            .field("topics", &self.topics.len())
+            .field("people", &self.people.len())
+            .finish()
+    }
 }
 
 impl AvoidList {

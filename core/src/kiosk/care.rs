@@ -6,17 +6,27 @@
 
 use super::audit::AuditAction;
 use super::roles::Permission;
-use super::{Kiosk, KioskError};
+use super::{Kiosk, KioskError, ResidentVault};
 use crate::consent::{self, ConsentRequest, GivenBy, Giver, Policy, Purpose, ReceiptKind, Subject};
 use crate::seal::{OwnerKeys, SigningIdentity};
 
 /// Who is consenting.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum ConsentBy {
     /// The resident, able to decide for themselves.
     Resident,
     /// Someone acting for them.
     Proxy { name: String, relation: String, capacity_note: String },
+}
+
+impl std::fmt::Debug for ConsentBy {
+    // A proxy's name and the capacity note (health information) stay out of Debug.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ConsentBy::Resident => "ConsentBy::Resident",
+            ConsentBy::Proxy { .. } => "ConsentBy::Proxy(<personal>)",
+        })
+    }
 }
 
 /// Where a consent stands.
@@ -28,7 +38,7 @@ pub enum ConsentState {
 }
 
 /// One grant, as the kiosk shows it: what, for which purpose, who gave it, and where it stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConsentLine {
     pub receipt_id: String,
     pub subject: Subject,
@@ -39,6 +49,17 @@ pub struct ConsentLine {
     pub given_at_ms: i64,
     pub expires_at_ms: Option<i64>,
     pub state: ConsentState,
+}
+
+impl std::fmt::Debug for ConsentLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsentLine")
+            .field("receipt_id", &self.receipt_id)
+            .field("subject", &self.subject)
+            .field("purpose", &self.purpose)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a family export did.
@@ -53,7 +74,7 @@ pub struct FamilyExport {
 impl Kiosk {
     pub(super) fn signer(
         &self,
-        vault: &super::ResidentVault,
+        vault: &ResidentVault,
         by: &ConsentBy,
     ) -> Result<(SigningIdentity, GivenBy, OwnerKeys), KioskError> {
         let keys = vault.keys();
@@ -84,13 +105,22 @@ impl Kiosk {
     /// administrators); audited as `consent` on `memory:<id>`.
     pub fn give_consent(
         &self,
+        vault: &ResidentVault,
         memory_id: i64,
         purpose: Purpose,
         by: &ConsentBy,
         policy: &Policy,
     ) -> Result<consent::ConsentReceipt, KioskError> {
-        let (staff, vault) = self.acting_on_resident(Permission::RecordConsent)?;
-        let (signer, given_by, owner) = self.signer(&vault, by)?;
+        let staff = self.acting_on(vault, Permission::RecordConsent)?;
+        // Refusals that need no signature come first, so a refused request registers no proxy.
+        if purpose == Purpose::DeviceOnly {
+            return Err(consent::ConsentError::InvalidRequest {
+                reason: "keeping data on the device is the default and needs no consent",
+            }
+            .into());
+        }
+        vault.with(|g| Ok(g.memory(memory_id).map(|_| ())?))?;
+        let (signer, given_by, owner) = self.signer(vault, by)?;
         let giver = Giver { signer: &signer, principal: owner.public().verifying_key, given_by };
         let request =
             ConsentRequest { subject: Subject::Memory(memory_id), purpose, expires_at_ms: None };
@@ -104,13 +134,24 @@ impl Kiosk {
     /// Withdraws a consent: pending uploads stop, anything sent is queued for erasure.
     pub fn revoke_consent(
         &self,
+        vault: &ResidentVault,
         memory_id: i64,
         purpose: Purpose,
         by: &ConsentBy,
         policy: &Policy,
     ) -> Result<consent::ConsentReceipt, KioskError> {
-        let (staff, vault) = self.acting_on_resident(Permission::RecordConsent)?;
-        let (signer, given_by, owner) = self.signer(&vault, by)?;
+        let staff = self.acting_on(vault, Permission::RecordConsent)?;
+        // Nothing to withdraw is refused before a proxy is registered.
+        let subject = Subject::Memory(memory_id);
+        let granted = vault.with(|g| {
+            Ok(consent::history(g, Some(subject))?
+                .iter()
+                .any(|r| r.kind == ReceiptKind::Grant && r.purpose == purpose))
+        })?;
+        if !granted {
+            return Err(consent::ConsentError::NotGranted { purpose }.into());
+        }
+        let (signer, given_by, owner) = self.signer(vault, by)?;
         let giver = Giver { signer: &signer, principal: owner.public().verifying_key, given_by };
         let now = self.now();
         let receipt = vault.with(|g| {
@@ -123,8 +164,8 @@ impl Kiosk {
 
     /// Who consented to what for the open resident, newest first. Any staff member may see it
     /// (it is what tells them what they may do).
-    pub fn consent_overview(&self) -> Result<Vec<ConsentLine>, KioskError> {
-        let (_, vault) = self.acting_on_resident(Permission::Record)?;
+    pub fn consent_overview(&self, vault: &ResidentVault) -> Result<Vec<ConsentLine>, KioskError> {
+        self.acting_on(vault, Permission::Record)?;
         let now = self.now();
         let (history, proxies) =
             vault.with(|g| Ok((consent::history(g, None)?, consent::proxies(g)?)))?;
@@ -163,9 +204,10 @@ impl Kiosk {
     /// exports are sealed to). Needs `Export`.
     pub fn add_family_member(
         &self,
+        vault: &ResidentVault,
         invite: &str,
     ) -> Result<crate::family::FamilyMember, KioskError> {
-        let (staff, vault) = self.acting_on_resident(Permission::Export)?;
+        let staff = self.acting_on(vault, Permission::Export)?;
         let member = vault.with(|g| Ok(crate::family::add_member(g, invite)?))?;
         let object = format!("family-member:{}", member.id);
         self.audit(&staff.id, AuditAction::Family, vault.resident_id(), Some(&object))?;
@@ -175,11 +217,20 @@ impl Kiosk {
     /// Queues the open resident's memories (`memory_ids`, or all of them) as sealed shares for
     /// their family circle. Only memories with a live "share with family" consent go; the rest
     /// are listed and stay. Each one queued is audited as `export`. The outbox uploads them.
-    pub fn export_to_family(&self, memory_ids: Option<&[i64]>) -> Result<FamilyExport, KioskError> {
-        let (staff, vault) = self.acting_on_resident(Permission::Export)?;
-        let owner = OwnerKeys::load_or_create(vault.keys().as_ref())
-            .map_err(consent::ConsentError::from)?
-            .public();
+    pub fn export_to_family(
+        &self,
+        vault: &ResidentVault,
+        memory_ids: Option<&[i64]>,
+    ) -> Result<FamilyExport, KioskError> {
+        let staff = self.acting_on(vault, Permission::Export)?;
+        // A live grant means the resident's identity exists (it signed, or a proxy signed for
+        // it); without one nothing is queued and nothing is created.
+        let owner = || -> Result<_, KioskError> {
+            Ok(OwnerKeys::load(vault.keys().as_ref())
+                .map_err(consent::ConsentError::from)?
+                .ok_or(KioskError::Internal { what: "the resident's identity" })?
+                .public())
+        };
         let now = self.now();
         let ids: Vec<i64> = match memory_ids {
             Some(ids) => ids.to_vec(),
@@ -208,6 +259,7 @@ impl Kiosk {
                 export.without_consent.push(id);
                 continue;
             }
+            let owner = owner()?;
             let item = vault.with(|g| Ok(crate::outbox::share(g, &owner, subject, now)?))?;
             self.audit(
                 &staff.id,

@@ -64,11 +64,21 @@ impl Default for KioskConfig {
 }
 
 /// A staff member as shown on the lock screen.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct StaffMember {
     pub id: String,
     pub name: String,
     pub role: Role,
+}
+
+impl std::fmt::Debug for StaffMember {
+    // Names are personal: Debug shows the id and role only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffMember")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Who is logged in and whose vault is open.
@@ -164,8 +174,6 @@ struct StaffRow {
     salt: Vec<u8>,
     cost: PinCost,
     wrapped_master: Vec<u8>,
-    failed: u32,
-    locked_until_ms: i64,
 }
 
 impl Kiosk {
@@ -244,7 +252,9 @@ impl Kiosk {
             return Err(KioskError::AlreadySetUp);
         }
         let master = SecretKey::generate()?;
-        let member = self.insert_staff(&master, admin_name, Role::Administrator, pin)?;
+        // Checked again in the insert's transaction: two set-ups racing would otherwise make two
+        // administrators with different master keys.
+        let member = self.insert_staff(&master, admin_name, Role::Administrator, pin, true)?;
         self.audit(&member.id, AuditAction::ChangeStaff, NO_RESIDENT, Some(&member.id))?;
         Ok(member)
     }
@@ -255,10 +265,17 @@ impl Kiosk {
         name: &str,
         role: Role,
         pin: &str,
+        first: bool,
     ) -> Result<StaffMember, KioskError> {
         let id = random_id("s-")?;
         let (salt, cost, wrapped) = self.wrap_master_for(master, &id, pin)?;
-        self.db().execute(
+        let mut conn = self.db();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let existing: i64 = tx.query_row("SELECT count(*) FROM staff", [], |r| r.get(0))?;
+        if first && existing > 0 {
+            return Err(KioskError::AlreadySetUp);
+        }
+        tx.execute(
             "INSERT INTO staff (id, name, role, salt, memory_kib, iterations, wrapped_master, \
              created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
@@ -272,6 +289,7 @@ impl Kiosk {
                 self.now()
             ],
         )?;
+        tx.commit()?;
         Ok(StaffMember { id, name: name.trim().to_owned(), role })
     }
 
@@ -293,8 +311,8 @@ impl Kiosk {
         let row = self
             .db()
             .query_row(
-                "SELECT name, role, salt, memory_kib, iterations, wrapped_master, \
-                 failed_attempts, locked_until_ms FROM staff WHERE id = ?1",
+                "SELECT name, role, salt, memory_kib, iterations, wrapped_master \
+                 FROM staff WHERE id = ?1",
                 [id],
                 |r| {
                     Ok((
@@ -304,8 +322,6 @@ impl Kiosk {
                         r.get(3)?,
                         r.get(4)?,
                         r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
                     ))
                 },
             )
@@ -317,8 +333,6 @@ impl Kiosk {
             salt: row.2,
             cost: PinCost { memory_kib: row.3, iterations: row.4 },
             wrapped_master: row.5,
-            failed: row.6,
-            locked_until_ms: row.7,
         })
     }
 
@@ -342,31 +356,8 @@ impl Kiosk {
     /// [`FREE_ATTEMPTS`] wrong PINs in a row, each further one locks the account for longer
     /// ([`lockout_ms`]); while locked, no PIN is even tried.
     pub fn log_in(&self, staff_id: &str, pin: &str) -> Result<StaffMember, KioskError> {
-        let row = self.staff_row(staff_id)?;
+        let (member, master) = self.verify_pin(staff_id, pin)?;
         let now = self.now();
-        if row.locked_until_ms > now {
-            return Err(KioskError::LockedOut { retry_after_ms: row.locked_until_ms - now });
-        }
-        let kek = pin::pin_kek(pin, &row.salt, row.cost, &self.pepper)?;
-        let Some(master) = wrap::unwrap_key(&kek, &master_context(staff_id), &row.wrapped_master)
-        else {
-            let failed = row.failed.saturating_add(1);
-            let delay = lockout_ms(failed);
-            self.db().execute(
-                "UPDATE staff SET failed_attempts = ?2, locked_until_ms = ?3 WHERE id = ?1",
-                params![staff_id, failed, if delay > 0 { now + delay } else { 0 }],
-            )?;
-            self.audit(staff_id, AuditAction::LogInFailed, NO_RESIDENT, None)?;
-            return Err(if delay > 0 {
-                KioskError::LockedOut { retry_after_ms: delay }
-            } else {
-                KioskError::WrongPin { attempts_before_delay: FREE_ATTEMPTS - failed }
-            });
-        };
-        self.db().execute(
-            "UPDATE staff SET failed_attempts = 0, locked_until_ms = 0 WHERE id = ?1",
-            [staff_id],
-        )?;
         let mut session = self.session();
         if let Some(previous) = session.as_ref() {
             self.audit(&previous.staff.id, AuditAction::Lock, NO_RESIDENT, Some("log-in"))?;
@@ -374,14 +365,68 @@ impl Kiosk {
         self.audit(staff_id, AuditAction::LogIn, NO_RESIDENT, None)?;
         // Assigning drops the previous session in place, zeroizing its keys where they lie.
         *session = Some(StaffSession {
-            staff: row.member.clone(),
+            staff: member.clone(),
             master,
             last_active_ms: now,
             resident: None,
         });
         drop(session);
         super::wipe::scrub_stack();
-        Ok(row.member)
+        Ok(member)
+    }
+
+    /// Checks `pin` for `staff_id` and returns the master key it unwraps. The attempt is counted
+    /// (and any lockout it earns set) in one transaction *before* the slow Argon2id step, so
+    /// parallel guesses cannot share one lockout window; success clears the count.
+    fn verify_pin(
+        &self,
+        staff_id: &str,
+        pin: &str,
+    ) -> Result<(StaffMember, SecretKey), KioskError> {
+        let row = self.staff_row(staff_id)?;
+        let now = self.now();
+        let failed = {
+            let mut conn = self.db();
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let (failed, locked_until): (u32, i64) = tx
+                .query_row(
+                    "SELECT failed_attempts, locked_until_ms FROM staff WHERE id = ?1",
+                    [staff_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .ok_or(KioskError::NotFound { what: "staff member" })?;
+            if locked_until > now {
+                return Err(KioskError::LockedOut { retry_after_ms: locked_until - now });
+            }
+            let failed = failed.saturating_add(1);
+            let delay = lockout_ms(failed);
+            tx.execute(
+                "UPDATE staff SET failed_attempts = ?2, locked_until_ms = ?3 WHERE id = ?1",
+                params![staff_id, failed, if delay > 0 { now + delay } else { 0 }],
+            )?;
+            tx.commit()?;
+            failed
+        };
+        let kek = pin::pin_kek(pin, &row.salt, row.cost, &self.pepper)?;
+        match wrap::unwrap_key(&kek, &master_context(staff_id), &row.wrapped_master) {
+            Some(master) => {
+                self.db().execute(
+                    "UPDATE staff SET failed_attempts = 0, locked_until_ms = 0 WHERE id = ?1",
+                    [staff_id],
+                )?;
+                Ok((row.member, master))
+            }
+            None => {
+                self.audit(staff_id, AuditAction::LogInFailed, NO_RESIDENT, None)?;
+                let delay = lockout_ms(failed);
+                Err(if delay > 0 {
+                    KioskError::LockedOut { retry_after_ms: delay }
+                } else {
+                    KioskError::WrongPin { attempts_before_delay: FREE_ATTEMPTS - failed }
+                })
+            }
+        }
     }
 
     fn session(&self) -> MutexGuard<'_, Option<StaffSession>> {
@@ -390,7 +435,7 @@ impl Kiosk {
 
     /// Locks: the open vault closes, every key in memory is forgotten.
     pub fn lock(&self) -> Result<(), KioskError> {
-        match self.end_session() {
+        match self.end_session(false) {
             Some((staff, resident)) => {
                 self.audit(&staff, AuditAction::Lock, &resident, Some("staff"))
             }
@@ -401,8 +446,15 @@ impl Kiosk {
     /// Ends the session, dropping it in place (so its keys are zeroized where they lie, not
     /// moved first), and wipes the stack below. Returns who was logged in and whose vault was
     /// open, for the audit log.
-    fn end_session(&self) -> Option<(String, String)> {
+    fn end_session(&self, only_if_idle: bool) -> Option<(String, String)> {
         let mut session = self.session();
+        if only_if_idle {
+            let idle = self.idle_lock_ms.load(Ordering::Relaxed);
+            let now = self.now();
+            if session.as_ref().is_none_or(|s| now - s.last_active_ms < idle) {
+                return None;
+            }
+        }
         let ended = session.as_ref().map(|s| {
             let resident = s.resident.as_ref().map(|v| v.resident_id().to_owned());
             (s.staff.id.clone(), resident.unwrap_or_else(|| NO_RESIDENT.to_owned()))
@@ -415,18 +467,14 @@ impl Kiosk {
 
     /// Locks if nobody has touched the kiosk for the idle time; returns whether it locked now.
     pub fn lock_if_idle(&self) -> Result<bool, KioskError> {
-        let session = self.session();
-        let idle = self.idle_lock_ms.load(Ordering::Relaxed);
-        let now = self.now();
-        let expired = session.as_ref().is_some_and(|s| now - s.last_active_ms >= idle);
-        drop(session);
-        if !expired {
-            return Ok(false);
+        // Checked and ended under one guard: a log-in in between is not cut short.
+        match self.end_session(true) {
+            Some((staff, resident)) => {
+                self.audit(&staff, AuditAction::Lock, &resident, Some("idle"))?;
+                Ok(true)
+            }
+            None => Ok(false),
         }
-        if let Some((staff, resident)) = self.end_session() {
-            self.audit(&staff, AuditAction::Lock, &resident, Some("idle"))?;
-        }
-        Ok(true)
     }
 
     /// Runs `f` in the live staff session after checking the idle lock and, when given, the
@@ -477,14 +525,12 @@ impl Kiosk {
     /// resident's vault (`object` is an id such as `memory:12`).
     pub fn record_action(
         &self,
+        vault: &ResidentVault,
         action: AuditAction,
         object: Option<&str>,
     ) -> Result<(), KioskError> {
-        let (actor, resident) = self.active(None, |s| {
-            let resident = s.resident.as_ref().ok_or(KioskError::NoResident)?;
-            Ok((s.staff.id.clone(), resident.resident_id().to_owned()))
-        })?;
-        self.audit(&actor, action, &resident, object)
+        let staff = self.acting_on(vault, Permission::Record)?;
+        self.audit(&staff.id, action, vault.resident_id(), object)
     }
 
     /// Who is logged in, and whose vault is open.
@@ -524,7 +570,7 @@ impl Kiosk {
         let (actor, master) = self.active(Some(Permission::ManageStaff), |s| {
             Ok((s.staff.id.clone(), s.master.clone()))
         })?;
-        let member = self.insert_staff(&master, name, role, pin)?;
+        let member = self.insert_staff(&master, name, role, pin, false)?;
         self.audit(&actor, AuditAction::ChangeStaff, NO_RESIDENT, Some(&member.id))?;
         Ok(member)
     }
@@ -564,14 +610,11 @@ impl Kiosk {
         let (actor, role, master) =
             self.active(None, |s| Ok((s.staff.id.clone(), s.staff.role, s.master.clone())))?;
         if actor == staff_id {
-            let row = self.staff_row(staff_id)?;
             let current = current_pin.ok_or(KioskError::InvalidInput {
                 reason: "changing your PIN needs the current one",
             })?;
-            let kek = pin::pin_kek(current, &row.salt, row.cost, &self.pepper)?;
-            if wrap::unwrap_key(&kek, &master_context(staff_id), &row.wrapped_master).is_none() {
-                return Err(KioskError::WrongPin { attempts_before_delay: 0 });
-            }
+            // Counted and locked out like a log-in: an unlocked tablet is no free guessing.
+            self.verify_pin(staff_id, current)?;
         } else if !role.allows(Permission::ManageStaff) {
             self.audit(
                 &actor,
@@ -619,9 +662,19 @@ impl Kiosk {
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![id, self.now(), wrapped, sealed, photo],
         )?;
-        // Create the vault's database now, so a broken folder shows at once, not mid-story.
-        let keys = VaultKeys::unlock(self.db.clone(), &id, vault_key)?;
-        ResidentVault::open(&self.dir, keys)?.close();
+        // Create the vault's database now, so a broken folder shows at once, not mid-story; if
+        // it cannot be made, the resident is not half-added.
+        let created = VaultKeys::unlock(self.db.clone(), &id, vault_key)
+            .and_then(|keys| ResidentVault::open(&self.dir, keys));
+        match created {
+            Ok(vault) => vault.close(),
+            Err(e) => {
+                let _ = self.db().execute("DELETE FROM vault_secret WHERE resident_id = ?1", [&id]);
+                let _ = self.db().execute("DELETE FROM resident WHERE id = ?1", [&id]);
+                let _ = std::fs::remove_dir_all(vault_dir(&self.dir, &id));
+                return Err(e);
+            }
+        }
         self.audit(&actor, AuditAction::AddResident, &id, None)?;
         Ok(id)
     }
@@ -760,14 +813,20 @@ impl Kiosk {
         }
     }
 
-    /// The open vault and who is acting on it, after checking `permission`.
-    pub(super) fn acting_on_resident(
+    /// Checks that `vault` is still the open one (not a handle left over from before a switch)
+    /// and that the staff member may do `permission`. The caller then works on `vault` itself:
+    /// if staff switch meanwhile it is closed and the work fails, never landing elsewhere.
+    pub(super) fn acting_on(
         &self,
+        vault: &ResidentVault,
         permission: Permission,
-    ) -> Result<(StaffMember, ResidentVault), KioskError> {
-        self.active(Some(permission), |s| {
-            let vault = s.resident.clone().ok_or(KioskError::NoResident)?;
-            Ok((s.staff.clone(), vault))
+    ) -> Result<StaffMember, KioskError> {
+        if !vault.is_open() {
+            return Err(KioskError::Locked);
+        }
+        self.active(Some(permission), |s| match &s.resident {
+            Some(open) if open.same_vault(vault) => Ok(s.staff.clone()),
+            _ => Err(KioskError::Locked),
         })
     }
 

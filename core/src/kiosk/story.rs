@@ -8,7 +8,7 @@ use super::audit::AuditAction;
 use super::care::ConsentBy;
 use super::residents::ResidentProfile;
 use super::roles::Permission;
-use super::{Kiosk, KioskError};
+use super::{Kiosk, KioskError, ResidentVault};
 use crate::consent::{self, ConsentError, GivenBy};
 use crate::graph::{EntityKind, EntityQuery, MemoryGraph};
 use crate::interview::{self, AvoidList, PromptSet};
@@ -151,26 +151,32 @@ fn load(graph: &MemoryGraph, owner: VerifyingKey) -> Result<Option<StoryCard>, K
 }
 
 impl Kiosk {
+    /// The open resident's profile, after checking `vault` is the open one and `permission`.
     fn open_profile(
         &self,
-    ) -> Result<(super::StaffMember, super::ResidentVault, ResidentProfile), KioskError> {
-        let (staff, vault) = self.acting_on_resident(Permission::Record)?;
-        let profile = self.resident(vault.resident_id())?.profile;
-        Ok((staff, vault, profile))
+        vault: &ResidentVault,
+        permission: Permission,
+    ) -> Result<ResidentProfile, KioskError> {
+        self.acting_on(vault, permission)?;
+        Ok(self.resident(vault.resident_id())?.profile)
     }
 
     /// A draft story card from the open resident's graph and profile, for staff to go through
     /// with the resident (or their proxy) before approval. Needs `RecordConsent`.
-    pub fn story_card_draft(&self) -> Result<String, KioskError> {
-        self.require(Permission::RecordConsent)?;
-        let (_, vault, profile) = self.open_profile()?;
+    pub fn story_card_draft(&self, vault: &ResidentVault) -> Result<String, KioskError> {
+        let profile = self.open_profile(vault, Permission::RecordConsent)?;
         vault.with(|g| draft(g, &profile))
     }
 
     /// The resident (or a proxy) approves `text` as their story card: signed, stored in the
     /// vault, replacing any earlier card. Audited as `consent` on `story-card`.
-    pub fn approve_story_card(&self, text: &str, by: &ConsentBy) -> Result<StoryCard, KioskError> {
-        let (staff, vault) = self.acting_on_resident(Permission::RecordConsent)?;
+    pub fn approve_story_card(
+        &self,
+        vault: &ResidentVault,
+        text: &str,
+        by: &ConsentBy,
+    ) -> Result<StoryCard, KioskError> {
+        let staff = self.acting_on(vault, Permission::RecordConsent)?;
         let text = text.trim();
         if text.is_empty() || text.chars().count() > MAX_CARD_CHARS {
             return Err(KioskError::InvalidInput {
@@ -182,7 +188,7 @@ impl Kiosk {
         let (signer, given_by) = match by {
             ConsentBy::Resident => (owner.signing().clone(), GivenBy::Owner),
             proxy => {
-                let (signer, given_by, _) = self.signer(&vault, proxy)?;
+                let (signer, given_by, _) = self.signer(vault, proxy)?;
                 (signer, given_by)
             }
         };
@@ -214,9 +220,13 @@ impl Kiosk {
 
     /// The open resident's approved story card, if any (`ViewStoryCards`); reading it is
     /// audited. A card whose signature does not verify is an error, never shown.
-    pub fn story_card(&self) -> Result<Option<StoryCard>, KioskError> {
-        let (staff, vault) = self.acting_on_resident(Permission::ViewStoryCards)?;
-        let owner = OwnerKeys::load_or_create(vault.keys().as_ref()).map_err(ConsentError::from)?;
+    pub fn story_card(&self, vault: &ResidentVault) -> Result<Option<StoryCard>, KioskError> {
+        let staff = self.acting_on(vault, Permission::ViewStoryCards)?;
+        // A read creates nothing: without the resident's identity no card was ever approved.
+        let Some(owner) = OwnerKeys::load(vault.keys().as_ref()).map_err(ConsentError::from)?
+        else {
+            return Ok(None);
+        };
         let card = vault.with(|g| load(g, owner.public().verifying_key))?;
         if card.is_some() {
             self.audit(&staff.id, AuditAction::Read, vault.resident_id(), Some("story-card"))?;
@@ -225,8 +235,8 @@ impl Kiosk {
     }
 
     /// Withdraws the story card: staff no longer see it. Returns whether there was one.
-    pub fn withdraw_story_card(&self) -> Result<bool, KioskError> {
-        let (staff, vault) = self.acting_on_resident(Permission::RecordConsent)?;
+    pub fn withdraw_story_card(&self, vault: &ResidentVault) -> Result<bool, KioskError> {
+        let staff = self.acting_on(vault, Permission::RecordConsent)?;
         let removed = vault.with(|g| {
             g.database()
                 .write(|tx| Ok::<_, KioskError>(tx.execute("DELETE FROM story_card", [])? > 0))
@@ -237,9 +247,8 @@ impl Kiosk {
 
     /// Reminiscence prompt sets for the open resident, by era, theme and people, honouring
     /// their profile's avoid-lists and bereavement mode (`ViewStoryCards`).
-    pub fn prompt_sets(&self) -> Result<Vec<PromptSet>, KioskError> {
-        self.require(Permission::ViewStoryCards)?;
-        let (_, vault, profile) = self.open_profile()?;
+    pub fn prompt_sets(&self, vault: &ResidentVault) -> Result<Vec<PromptSet>, KioskError> {
+        let profile = self.open_profile(vault, Permission::ViewStoryCards)?;
         let avoid = AvoidList { topics: profile.avoid_topics, people: profile.avoid_people };
         let now = self.now();
         vault.with(|g| Ok(interview::reminiscence_sets(g, &avoid, now)?))

@@ -296,7 +296,8 @@ fn the_watchdog_locks_and_tells_the_shell() {
     let (tx, rx) = std::sync::mpsc::channel();
     let _watch = IdleWatch::start(&kiosk, move |reason| {
         let _ = tx.send(reason);
-    });
+    })
+    .expect("watchdog");
     let reason = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("the watchdog fired");
     assert_eq!(reason, LockReason::Idle);
     assert_eq!(kiosk.status().expect("status").staff, None);
@@ -395,6 +396,19 @@ fn pins_change_with_the_old_pin_or_by_an_administrator() {
         Err(KioskError::PermissionDenied { .. })
     ));
     f.kiosk.set_pin(&care.id, Some(CARE_PIN), "519264").expect("own PIN");
+    // Wrong current PINs count toward the lockout like wrong log-ins.
+    for _ in 0..3 {
+        assert!(matches!(
+            f.kiosk.set_pin(&care.id, Some("000002"), "613094"),
+            Err(KioskError::WrongPin { .. })
+        ));
+    }
+    assert!(matches!(
+        f.kiosk.set_pin(&care.id, Some("000002"), "613094"),
+        Err(KioskError::LockedOut { .. })
+    ));
+    f.advance(FIRST_LOCKOUT_MS);
+    f.kiosk.log_in(&care.id, "519264").expect("the right PIN after the wait");
     assert!(matches!(f.kiosk.log_in(&care.id, CARE_PIN), Err(KioskError::WrongPin { .. })));
     f.kiosk.log_in(&care.id, "519264").expect("new PIN");
     // An administrator resets a forgotten PIN, clearing the lockout.
@@ -419,7 +433,9 @@ fn the_audit_log_records_who_did_what_without_content() {
     let a = f.resident("Arthur Pennington");
     let vault = f.kiosk.open_resident(&a).expect("open");
     let id = story(&vault, "Milk round", "Forty years on the milk round in Leeds");
-    f.kiosk.record_action(AuditAction::Record, Some(&format!("memory:{id}"))).expect("audit");
+    f.kiosk
+        .record_action(&vault, AuditAction::Record, Some(&format!("memory:{id}")))
+        .expect("audit");
     let entries = f.audit_actions();
     let actions: Vec<&str> = entries.iter().map(|e| e.1.as_str()).collect();
     assert_eq!(
@@ -481,7 +497,7 @@ fn proxy_consent_is_shown_and_nothing_leaves_without_it() {
     let private = story(&vault, "Hospital", "The weeks in hospital");
 
     // Nothing consented yet: an export queues nothing.
-    let export = f.kiosk.export_to_family(None).expect("export");
+    let export = f.kiosk.export_to_family(&vault, None).expect("export");
     assert!(export.queued.is_empty());
     assert_eq!(export.without_consent.len(), 2);
 
@@ -491,19 +507,22 @@ fn proxy_consent_is_shown_and_nothing_leaves_without_it() {
         relation: "daughter".into(),
         capacity_note: " ".into(),
     };
-    assert!(f.kiosk.give_consent(shared, Purpose::ShareWithFamily, &no_note, &policy()).is_err());
+    assert!(f
+        .kiosk
+        .give_consent(&vault, shared, Purpose::ShareWithFamily, &no_note, &policy())
+        .is_err());
     let receipt = f
         .kiosk
-        .give_consent(shared, Purpose::ShareWithFamily, &daughter(), &policy())
+        .give_consent(&vault, shared, Purpose::ShareWithFamily, &daughter(), &policy())
         .expect("consent");
     assert!(matches!(&receipt.given_by, GivenBy::Proxy { relation, .. } if relation == "daughter"));
-    let lines = f.kiosk.consent_overview().expect("overview");
+    let lines = f.kiosk.consent_overview(&vault).expect("overview");
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0].proxy_name.as_deref(), Some("Susan Pennington"));
     assert_eq!(lines[0].state, ConsentState::Live);
     assert_eq!(lines[0].subject, crate::consent::Subject::Memory(shared));
 
-    let export = f.kiosk.export_to_family(None).expect("export");
+    let export = f.kiosk.export_to_family(&vault, None).expect("export");
     assert_eq!(export.queued.len(), 1);
     assert_eq!(export.queued[0].0, shared);
     assert_eq!(export.without_consent, [private]);
@@ -512,21 +531,51 @@ fn proxy_consent_is_shown_and_nothing_leaves_without_it() {
 
     // The same proxy signs with the same key next time; revoking shows as revoked.
     f.kiosk
-        .revoke_consent(shared, Purpose::ShareWithFamily, &daughter(), &policy())
+        .revoke_consent(&vault, shared, Purpose::ShareWithFamily, &daughter(), &policy())
         .expect("revoke");
-    let lines = f.kiosk.consent_overview().expect("overview");
+    let lines = f.kiosk.consent_overview(&vault).expect("overview");
     assert_eq!(lines[0].state, ConsentState::Revoked);
     assert_eq!(vault.with(|g| Ok(crate::consent::proxies(g)?.len())).expect("proxies"), 1);
 
+    // Refused requests leave nothing behind: no proxy is registered for a memory that does not
+    // exist, nor for withdrawing what was never granted.
+    let stranger = ConsentBy::Proxy {
+        name: "Someone Else".into(),
+        relation: "neighbour".into(),
+        capacity_note: "advanced dementia".into(),
+    };
+    assert!(f
+        .kiosk
+        .give_consent(&vault, 9_999, Purpose::ShareWithFamily, &stranger, &policy())
+        .is_err());
+    assert!(f
+        .kiosk
+        .revoke_consent(&vault, private, Purpose::Research, &stranger, &policy())
+        .is_err());
+    assert_eq!(vault.with(|g| Ok(crate::consent::proxies(g)?.len())).expect("proxies"), 1);
+
+    // A handle left over from before a switch cannot act on the vault opened since.
+    let b = f.resident("Betty Okafor");
+    let vault_b = f.kiosk.open_resident(&b).expect("open B");
+    assert!(matches!(
+        f.kiosk.give_consent(&vault, shared, Purpose::ShareWithFamily, &daughter(), &policy()),
+        Err(KioskError::Locked)
+    ));
+    assert!(matches!(f.kiosk.export_to_family(&vault, None), Err(KioskError::Locked)));
+    assert!(f.kiosk.consent_overview(&vault_b).expect("B's overview").is_empty());
+
     // A care worker sees the overview but may neither consent nor export.
     f.kiosk.log_in(&care.id, CARE_PIN).expect("log in");
-    f.kiosk.open_resident(&a).expect("open");
-    assert_eq!(f.kiosk.consent_overview().expect("overview").len(), 1);
+    let vault = f.kiosk.open_resident(&a).expect("open");
+    assert_eq!(f.kiosk.consent_overview(&vault).expect("overview").len(), 1);
     assert!(matches!(
-        f.kiosk.give_consent(shared, Purpose::ShareWithFamily, &daughter(), &policy()),
+        f.kiosk.give_consent(&vault, shared, Purpose::ShareWithFamily, &daughter(), &policy()),
         Err(KioskError::PermissionDenied { .. })
     ));
-    assert!(matches!(f.kiosk.export_to_family(None), Err(KioskError::PermissionDenied { .. })));
+    assert!(matches!(
+        f.kiosk.export_to_family(&vault, None),
+        Err(KioskError::PermissionDenied { .. })
+    ));
     let exports = f.audit_actions().into_iter().filter(|e| e.1 == "export").count();
     assert_eq!(exports, 1);
 }
@@ -563,22 +612,22 @@ fn story_cards_show_only_once_approved_and_untampered() {
             Ok(())
         })
         .expect("joan");
-    let draft = f.kiosk.story_card_draft().expect("draft");
+    let draft = f.kiosk.story_card_draft(&vault).expect("draft");
     assert!(draft.contains("likes to be called Art"), "{draft}");
     assert!(draft.contains("wife Joan (died)"), "{draft}");
     assert!(draft.contains("don't ask about Joan unless Art brings it up"), "{draft}");
     assert!(draft.contains("Topics to avoid: the war."), "{draft}");
-    assert_eq!(f.kiosk.story_card().expect("card"), None, "nothing shown before approval");
+    assert_eq!(f.kiosk.story_card(&vault).expect("card"), None, "nothing shown before approval");
 
     let text = "Milkman for 40 years; loves brass bands; wife Joan died 2019 — don't ask about her unless he brings her up.";
-    let card = f.kiosk.approve_story_card(text, &daughter()).expect("approve");
+    let card = f.kiosk.approve_story_card(&vault, text, &daughter()).expect("approve");
     assert_eq!(card.proxy_name.as_deref(), Some("Susan Pennington"));
     f.kiosk.log_in(&care.id, CARE_PIN).expect("care worker");
-    f.kiosk.open_resident(&a).expect("open");
-    assert_eq!(f.kiosk.story_card().expect("card").map(|c| c.text), Some(text.to_owned()));
-    assert!(matches!(f.kiosk.story_card_draft(), Err(KioskError::PermissionDenied { .. })));
+    let vault = f.kiosk.open_resident(&a).expect("open");
+    assert_eq!(f.kiosk.story_card(&vault).expect("card").map(|c| c.text), Some(text.to_owned()));
+    assert!(matches!(f.kiosk.story_card_draft(&vault), Err(KioskError::PermissionDenied { .. })));
     assert!(matches!(
-        f.kiosk.approve_story_card("x", &ConsentBy::Resident),
+        f.kiosk.approve_story_card(&vault, "x", &ConsentBy::Resident),
         Err(KioskError::PermissionDenied { .. })
     ));
 
@@ -595,16 +644,18 @@ fn story_cards_show_only_once_approved_and_untampered() {
             })
         })
         .expect("tamper");
-    assert!(matches!(f.kiosk.story_card(), Err(KioskError::Consent(_))));
+    assert!(matches!(f.kiosk.story_card(&vault), Err(KioskError::Consent(_))));
 
     // The resident approves a new card themselves; withdrawing hides it.
     f.as_admin();
-    f.kiosk.open_resident(&a).expect("open");
-    let card =
-        f.kiosk.approve_story_card("Loves brass bands.", &ConsentBy::Resident).expect("approve");
+    let vault = f.kiosk.open_resident(&a).expect("open");
+    let card = f
+        .kiosk
+        .approve_story_card(&vault, "Loves brass bands.", &ConsentBy::Resident)
+        .expect("approve");
     assert_eq!(card.approved_by, GivenBy::Owner);
-    assert!(f.kiosk.withdraw_story_card().expect("withdraw"));
-    assert_eq!(f.kiosk.story_card().expect("card"), None);
+    assert!(f.kiosk.withdraw_story_card(&vault).expect("withdraw"));
+    assert_eq!(f.kiosk.story_card(&vault).expect("card"), None);
     let text = format!("{:?}", f.audit_actions());
     assert!(!text.contains("brass") && !text.contains("Joan"));
 }
@@ -650,7 +701,7 @@ fn prompt_sets_honour_avoid_lists_and_bereavement_mode() {
         .expect("graph");
     // Re-open so the profile's avoid-lists reach the graph (Joan is now sensitive there).
     let vault = f.kiosk.open_resident(&a).expect("reopen");
-    let sets = f.kiosk.prompt_sets().expect("sets");
+    let sets = f.kiosk.prompt_sets(&vault).expect("sets");
     let all: Vec<&str> = sets.iter().flat_map(|s| s.prompts.iter().map(String::as_str)).collect();
     let eras: Vec<&str> = sets
         .iter()
@@ -680,8 +731,8 @@ fn prompt_sets_honour_avoid_lists_and_bereavement_mode() {
     // Bereavement mode: only gentle themes.
     let gentle = ResidentProfile { bereavement_mode: true, ..profile };
     f.kiosk.update_resident(&a, &gentle, None).expect("update");
-    f.kiosk.open_resident(&a).expect("reopen");
-    let sets = f.kiosk.prompt_sets().expect("sets");
+    let vault = f.kiosk.open_resident(&a).expect("reopen");
+    let sets = f.kiosk.prompt_sets(&vault).expect("sets");
     let themes: Vec<&str> = sets
         .iter()
         .filter(|s| s.group == interview::SetGroup::Theme)

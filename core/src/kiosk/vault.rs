@@ -156,6 +156,11 @@ impl ResidentVault {
         self.graph.is_open() && self.keys.is_open()
     }
 
+    /// Whether `other` is a handle on this same opening of the vault (not an earlier one).
+    pub fn same_vault(&self, other: &ResidentVault) -> bool {
+        Arc::ptr_eq(&self.graph, &other.graph)
+    }
+
     /// Closes the graph and forgets the keys.
     pub fn close(&self) {
         self.graph.close();

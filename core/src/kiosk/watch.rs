@@ -1,7 +1,7 @@
 //! The idle lock's watchdog: a thread that locks the kiosk when nobody has touched it for the
 //! idle time, and tells the shell so it can show the lock screen.
 
-use super::{Kiosk, LockReason};
+use super::{Kiosk, KioskError, LockReason};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
@@ -20,7 +20,10 @@ pub struct IdleWatch {
 impl IdleWatch {
     /// Starts watching `kiosk`; `on_lock` runs on the watchdog's thread each time it locks it.
     /// The watchdog holds the kiosk weakly and ends when the kiosk is dropped.
-    pub fn start(kiosk: &Arc<Kiosk>, on_lock: impl Fn(LockReason) + Send + 'static) -> Self {
+    pub fn start(
+        kiosk: &Arc<Kiosk>,
+        on_lock: impl Fn(LockReason) + Send + 'static,
+    ) -> Result<Self, KioskError> {
         let weak: Weak<Kiosk> = Arc::downgrade(kiosk);
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -35,8 +38,9 @@ impl IdleWatch {
                     on_lock(LockReason::Idle);
                 }
             })
-            .ok();
-        Self { stop: Some(stop), thread }
+            // Without the watchdog the tablet would never lock itself: refuse, don't run on.
+            .map_err(|_| KioskError::Internal { what: "starting the idle watchdog" })?;
+        Ok(Self { stop: Some(stop), thread: Some(thread) })
     }
 
     /// Stops the watchdog and waits for its thread.
