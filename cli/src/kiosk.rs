@@ -266,6 +266,16 @@ pub enum KioskCommand {
         #[arg(long)]
         invite: String,
     },
+    /// Send what a family export queued: seal to the family circle and upload through the
+    /// enclave (like `outbox run`, for the resident's vault).
+    Send {
+        #[command(flatten)]
+        who: ResidentArgs,
+        #[command(flatten)]
+        enclave: crate::args::EnclaveArgs,
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
     /// The audit log, verified end to end (administrators).
     Audit {
         #[command(flatten)]
@@ -300,6 +310,7 @@ impl KioskCommand {
             KioskCommand::Prompts { .. } => "kiosk prompts",
             KioskCommand::Export { .. } => "kiosk export",
             KioskCommand::FamilyAdd { .. } => "kiosk family-add",
+            KioskCommand::Send { .. } => "kiosk send",
             KioskCommand::Audit { .. } => "kiosk audit",
         }
     }
@@ -569,6 +580,14 @@ pub fn run(
                 out.emit(name, &json!({ "member_id": member.id }), |_| {
                     format!("Family member #{} added.", member.id)
                 });
+            }
+            KioskCommand::Send { who, enclave, timeout } => {
+                let vault = open(who)?;
+                kiosk.require(heirloom_core::kiosk::Permission::Export)?;
+                graph(&vault, |g| {
+                    crate::sharing::run_outbox(g, enclave, *timeout, None, name, out)
+                })?;
+                kiosk.record_action(&vault, AuditAction::Export, Some("outbox"))?;
             }
             KioskCommand::Audit { by } => {
                 log_in(by)?;

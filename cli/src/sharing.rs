@@ -52,6 +52,36 @@ fn owner(keys: &FileKeyStore) -> Result<OwnerKeys, CliError> {
     OwnerKeys::load_or_create(keys).map_err(CliError::Seal)
 }
 
+/// Seals, uploads and erases what `graph`'s outbox holds, until done or `timeout` seconds
+/// (`outbox run`, and `kiosk send` for a resident's vault).
+pub(crate) fn run_outbox(
+    graph: &MemoryGraph,
+    enclave: &EnclaveArgs,
+    timeout: u64,
+    part_kib: Option<u64>,
+    name: &str,
+    out: &Output,
+) -> Result<(), CliError> {
+    let mut config = outbox_config(enclave)?;
+    if let Some(kib) = part_kib {
+        config.part_bytes = kib * 1024;
+    }
+    let outbox = Outbox::new(graph, config)?;
+    let progress = Progress { tty: std::io::stderr().is_terminal() && !out.is_json() };
+    let deadline = Instant::now() + Duration::from_secs(timeout);
+    let report = outbox.run_until_idle(&progress, &CancelFlag::new(), deadline)?;
+    out.emit(name, &report, |r| {
+        let mut text = format!("uploaded {}, erased {}, failed {}", r.uploaded, r.erased, r.failed);
+        if r.paused {
+            text.push_str("; paused");
+        } else if r.next_due_ms.is_some() {
+            text.push_str(&format!("; {} waiting to retry", r.retrying));
+        }
+        text
+    });
+    Ok(())
+}
+
 fn outbox_config(args: &EnclaveArgs) -> Result<OutboxConfig, CliError> {
     let url = args.url.clone().ok_or_else(|| {
         CliError::Usage("no enclave: pass --enclave URL or set HEIRLOOM_ENCLAVE_URL".into())
@@ -477,26 +507,7 @@ pub fn run(
                 });
             }
             OutboxCommand::Run { enclave, timeout, part_kib } => {
-                let mut config = outbox_config(enclave)?;
-                if let Some(kib) = part_kib {
-                    config.part_bytes = kib * 1024;
-                }
-                let outbox = Outbox::new(graph, config)?;
-                let progress = Progress { tty: std::io::stderr().is_terminal() && !out.is_json() };
-                let deadline = Instant::now() + Duration::from_secs(*timeout);
-                let report = outbox.run_until_idle(&progress, &CancelFlag::new(), deadline)?;
-                out.emit(name, &report, |r| {
-                    let mut text = format!(
-                        "uploaded {}, erased {}, failed {}",
-                        r.uploaded, r.erased, r.failed
-                    );
-                    if r.paused {
-                        text.push_str("; paused");
-                    } else if r.next_due_ms.is_some() {
-                        text.push_str(&format!("; {} waiting to retry", r.retrying));
-                    }
-                    text
-                });
+                run_outbox(graph, enclave, *timeout, *part_kib, name, out)?;
             }
             OutboxCommand::Status => {
                 let items = outbox::items(graph)?;

@@ -137,6 +137,32 @@ fn a_shift_on_the_kiosk_from_the_command_line() {
     let export = a(&["export", "--resident", &r1]);
     assert_eq!(export["queued"].as_array().expect("queued").len(), 1, "{export}");
     assert_eq!(export["without_consent"].as_array().expect("rest").len(), 1, "{export}");
+    // The export goes out sealed, through the reference enclave into a real S3 store.
+    let weed = heirloom_tests::seaweed::Seaweed::start();
+    let enclave = heirloom_tests::LocalEnclave::start(&weed, None);
+    let key = enclave.server().enclave.keys.signing().verifying_key().to_string();
+    let sent = a(&[
+        "send",
+        "--resident",
+        &r1,
+        "--enclave",
+        &enclave.url(),
+        "--enclave-key",
+        &key,
+        "--timeout",
+        "120",
+    ]);
+    assert_eq!(sent["uploaded"], 1, "{sent}");
+    assert_eq!(enclave.objects("shares/").len(), 1, "one sealed share in the store");
+    assert_eq!(
+        refused(
+            d,
+            &carer,
+            "620481",
+            &["send", "--resident", &r1, "--enclave", &enclave.url(), "--enclave-key", &key]
+        ),
+        "permission_denied"
+    );
 
     // Story card: a draft, approved by the proxy, then visible to the carer.
     let draft = a(&["story-draft", "--resident", &r1])["draft"].as_str().expect("draft").to_owned();
