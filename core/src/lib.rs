@@ -15,6 +15,7 @@ pub mod graph;
 pub mod interview;
 pub mod keystore;
 pub mod kiosk;
+pub mod learn;
 pub mod media;
 pub mod outbox;
 pub mod seal;
