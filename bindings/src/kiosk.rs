@@ -163,14 +163,6 @@ impl Kiosk {
     /// The verified audit log as JSON Lines (one entry per line, with its MAC), to hand to an
     /// auditor (administrators).
     pub fn export_audit_log(&self) -> Result<String, ApiError> {
-        let entries = self.inner.audit_log()?;
-        let mut out = String::new();
-        for e in entries {
-            let line = serde_json::to_string(&e)
-                .map_err(|_| ApiError::Internal { reason: "audit entry".into() })?;
-            out.push_str(&line);
-            out.push('\n');
-        }
-        Ok(out)
+        Ok(self.inner.audit_log_json_lines()?)
     }
 }

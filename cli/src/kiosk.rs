@@ -461,30 +461,19 @@ pub fn run(
                     m.iter().map(|m| format!("#{:<5} {}\n", m.id, m.title)).collect()
                 });
             }
-            KioskCommand::ConsentGive { who, memory, purpose, by } => {
+            KioskCommand::ConsentGive { who, memory, purpose, by }
+            | KioskCommand::ConsentRevoke { who, memory, purpose, by } => {
                 let vault = open(who)?;
-                let r = kiosk.give_consent(
-                    &vault,
-                    *memory,
-                    *purpose,
-                    &by.by(),
-                    &crate::sharing::policy("GB"),
-                )?;
+                let give = matches!(command, KioskCommand::ConsentGive { .. });
+                let policy = crate::sharing::policy("GB");
+                let r = if give {
+                    kiosk.give_consent(&vault, *memory, *purpose, &by.by(), &policy)?
+                } else {
+                    kiosk.revoke_consent(&vault, *memory, *purpose, &by.by(), &policy)?
+                };
                 out.emit(name, &json!({ "receipt_id": r.receipt_id }), |_| {
-                    format!("Consent recorded (receipt {}).", r.receipt_id)
-                });
-            }
-            KioskCommand::ConsentRevoke { who, memory, purpose, by } => {
-                let vault = open(who)?;
-                let r = kiosk.revoke_consent(
-                    &vault,
-                    *memory,
-                    *purpose,
-                    &by.by(),
-                    &crate::sharing::policy("GB"),
-                )?;
-                out.emit(name, &json!({ "receipt_id": r.receipt_id }), |_| {
-                    "Consent withdrawn.".into()
+                    let done = if give { "Consent recorded" } else { "Consent withdrawn" };
+                    format!("{done} (receipt {}).", r.receipt_id)
                 });
             }
             KioskCommand::Consents { who } => {

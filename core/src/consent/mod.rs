@@ -352,5 +352,18 @@ pub fn verify_receipt(document: &serde_json::Value) -> Result<ConsentReceipt, Co
     Ok(receipt)
 }
 
+/// The terms the core's tests record in receipts.
+#[cfg(test)]
+pub(crate) fn test_policy() -> Policy {
+    Policy {
+        jurisdiction: "GB".into(),
+        controller: "Heirloom reference deployment".into(),
+        contact: "privacy@heirloom.example".into(),
+        policy_url: "https://heirloom.example/privacy".into(),
+        policy_version: "2026-11".into(),
+        language: "en".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -23,16 +23,7 @@ fn fixture() -> Fixture {
     Fixture { _dir: dir, graph, owner, memory }
 }
 
-fn policy() -> Policy {
-    Policy {
-        jurisdiction: "GB".into(),
-        controller: "Heirloom reference deployment".into(),
-        contact: "privacy@heirloom.example".into(),
-        policy_url: "https://heirloom.example/privacy".into(),
-        policy_version: "2026-11".into(),
-        language: "en".into(),
-    }
-}
+use crate::consent::test_policy as policy;
 
 fn owner_giver(f: &Fixture) -> Giver<'_> {
     Giver {

@@ -101,6 +101,31 @@ impl Kiosk {
         }
     }
 
+    /// Signs one consent receipt for memory `memory_id` as `by`, after `precheck` (refusals that
+    /// need no signature, so a refused request registers no proxy), and audits it as `consent`.
+    fn sign_consent(
+        &self,
+        vault: &ResidentVault,
+        memory_id: i64,
+        by: &ConsentBy,
+        precheck: impl FnOnce(&crate::graph::MemoryGraph) -> Result<(), KioskError>,
+        sign: impl FnOnce(
+            &crate::graph::MemoryGraph,
+            &Giver<'_>,
+            i64,
+        ) -> Result<consent::ConsentReceipt, consent::ConsentError>,
+    ) -> Result<consent::ConsentReceipt, KioskError> {
+        let staff = self.acting_on(vault, Permission::RecordConsent)?;
+        vault.with(precheck)?;
+        let (signer, given_by, owner) = self.signer(vault, by)?;
+        let giver = Giver { signer: &signer, principal: owner.public().verifying_key, given_by };
+        let now = self.now();
+        let receipt = vault.with(|g| Ok(sign(g, &giver, now)?))?;
+        let object = format!("memory:{memory_id}");
+        self.audit(&staff.id, AuditAction::Consent, vault.resident_id(), Some(&object))?;
+        Ok(receipt)
+    }
+
     /// Records a consent for the open resident's memory (activity coordinators,
     /// administrators); audited as `consent` on `memory:<id>`.
     pub fn give_consent(
@@ -111,24 +136,21 @@ impl Kiosk {
         by: &ConsentBy,
         policy: &Policy,
     ) -> Result<consent::ConsentReceipt, KioskError> {
-        let staff = self.acting_on(vault, Permission::RecordConsent)?;
-        // Refusals that need no signature come first, so a refused request registers no proxy.
-        if purpose == Purpose::DeviceOnly {
-            return Err(consent::ConsentError::InvalidRequest {
-                reason: "keeping data on the device is the default and needs no consent",
-            }
-            .into());
-        }
-        vault.with(|g| Ok(g.memory(memory_id).map(|_| ())?))?;
-        let (signer, given_by, owner) = self.signer(vault, by)?;
-        let giver = Giver { signer: &signer, principal: owner.public().verifying_key, given_by };
         let request =
             ConsentRequest { subject: Subject::Memory(memory_id), purpose, expires_at_ms: None };
-        let now = self.now();
-        let receipt = vault.with(|g| Ok(consent::give(g, &giver, &request, policy, now)?))?;
-        let object = format!("memory:{memory_id}");
-        self.audit(&staff.id, AuditAction::Consent, vault.resident_id(), Some(&object))?;
-        Ok(receipt)
+        let precheck = |g: &crate::graph::MemoryGraph| {
+            if purpose == Purpose::DeviceOnly {
+                return Err(consent::ConsentError::InvalidRequest {
+                    reason: "keeping data on the device is the default and needs no consent",
+                }
+                .into());
+            }
+            g.memory(memory_id)?;
+            Ok(())
+        };
+        self.sign_consent(vault, memory_id, by, precheck, |g, giver, now| {
+            consent::give(g, giver, &request, policy, now)
+        })
     }
 
     /// Withdraws a consent: pending uploads stop, anything sent is queued for erasure.
@@ -140,26 +162,20 @@ impl Kiosk {
         by: &ConsentBy,
         policy: &Policy,
     ) -> Result<consent::ConsentReceipt, KioskError> {
-        let staff = self.acting_on(vault, Permission::RecordConsent)?;
-        // Nothing to withdraw is refused before a proxy is registered.
         let subject = Subject::Memory(memory_id);
-        let granted = vault.with(|g| {
-            Ok(consent::history(g, Some(subject))?
+        let precheck = |g: &crate::graph::MemoryGraph| {
+            let granted = consent::history(g, Some(subject))?
                 .iter()
-                .any(|r| r.kind == ReceiptKind::Grant && r.purpose == purpose))
-        })?;
-        if !granted {
-            return Err(consent::ConsentError::NotGranted { purpose }.into());
-        }
-        let (signer, given_by, owner) = self.signer(vault, by)?;
-        let giver = Giver { signer: &signer, principal: owner.public().verifying_key, given_by };
-        let now = self.now();
-        let receipt = vault.with(|g| {
-            Ok(consent::revoke(g, &giver, Subject::Memory(memory_id), purpose, policy, now)?)
-        })?;
-        let object = format!("memory:{memory_id}");
-        self.audit(&staff.id, AuditAction::Consent, vault.resident_id(), Some(&object))?;
-        Ok(receipt)
+                .any(|r| r.kind == ReceiptKind::Grant && r.purpose == purpose);
+            if granted {
+                Ok(())
+            } else {
+                Err(consent::ConsentError::NotGranted { purpose }.into())
+            }
+        };
+        self.sign_consent(vault, memory_id, by, precheck, |g, giver, now| {
+            consent::revoke(g, giver, subject, purpose, policy, now)
+        })
     }
 
     /// Who consented to what for the open resident, newest first. Any staff member may see it

@@ -888,6 +888,19 @@ impl Kiosk {
         Ok(entries)
     }
 
+    /// The verified audit log as JSON Lines (one entry per line, with its MAC), to hand to an
+    /// auditor (administrators).
+    pub fn audit_log_json_lines(&self) -> Result<String, KioskError> {
+        let mut out = String::new();
+        for entry in self.audit_log()? {
+            let line = serde_json::to_string(&entry)
+                .map_err(|_| KioskError::Internal { what: "audit entry" })?;
+            out.push_str(&line);
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
     /// The kiosk's folder.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -448,16 +448,7 @@ fn the_audit_log_records_who_did_what_without_content() {
     }
 }
 
-fn policy() -> crate::consent::Policy {
-    crate::consent::Policy {
-        jurisdiction: "GB".into(),
-        controller: "Heirloom reference deployment".into(),
-        contact: "privacy@heirloom.example".into(),
-        policy_url: "https://heirloom.example/privacy".into(),
-        policy_version: "2026-11".into(),
-        language: "en".into(),
-    }
-}
+use crate::consent::test_policy as policy;
 
 fn daughter() -> ConsentBy {
     ConsentBy::Proxy {
@@ -740,4 +731,71 @@ fn prompt_sets_honour_avoid_lists_and_bereavement_mode() {
         .collect();
     assert!(!themes.contains(&"Falling in love"), "{themes:?}");
     assert!(themes.contains(&"School days"), "{themes:?}");
+}
+
+#[test]
+fn tampered_or_moved_keys_and_profiles_are_typed_errors() {
+    let f = fixture();
+    f.as_admin();
+    let a = f.resident("Arthur Pennington");
+    let b = f.resident("Betty Okafor");
+    let flip = |sql: &str, id: &str| {
+        let blob: Vec<u8> = f.kiosk.db().query_row(sql, [id], |r| r.get(0)).expect("blob");
+        let mut bad = blob.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        (blob, bad)
+    };
+    // A wrapped vault key with one bit flipped does not open.
+    let (good, bad) = flip("SELECT wrapped_key FROM resident WHERE id = ?1", &a);
+    let set = |col: &str, id: &str, v: &[u8]| {
+        let sql = format!("UPDATE resident SET {col} = ?2 WHERE id = ?1");
+        f.kiosk.db().execute(&sql, rusqlite::params![id, v]).expect("update");
+    };
+    set("wrapped_key", &a, &bad);
+    assert!(matches!(f.kiosk.open_resident(&a), Err(KioskError::VaultKey)));
+    // B's key moved into A's row does not open A's vault (it is bound to B's id).
+    let (b_key, _) = flip("SELECT wrapped_key FROM resident WHERE id = ?1", &b);
+    set("wrapped_key", &a, &b_key);
+    assert!(matches!(f.kiosk.open_resident(&a), Err(KioskError::VaultKey)));
+    set("wrapped_key", &a, &good);
+    f.kiosk.open_resident(&a).expect("restored key opens");
+    // A damaged vault secret fails the whole vault.
+    let secret: Vec<u8> = f
+        .kiosk
+        .db()
+        .query_row("SELECT wrapped FROM vault_secret WHERE resident_id = ?1", [&a], |r| r.get(0))
+        .expect("secret");
+    let mut damaged = secret.clone();
+    damaged[0] ^= 0x80;
+    f.kiosk
+        .db()
+        .execute(
+            "UPDATE vault_secret SET wrapped = ?2 WHERE resident_id = ?1",
+            rusqlite::params![a, damaged],
+        )
+        .expect("update");
+    assert!(matches!(f.kiosk.open_resident(&a), Err(KioskError::VaultKey)));
+    // A truncated profile makes the resident list a typed error, not a panic.
+    set("profile", &b, &[1, 2, 3]);
+    assert!(matches!(f.kiosk.residents(), Err(KioskError::VaultKey)));
+}
+
+#[test]
+fn a_different_device_key_does_not_open_the_kiosk() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = || KioskConfig { pin_cost: PinCost::MINIMUM, ..Default::default() };
+    let keys = FileKeyStore::new(dir.path().join("platform.keys"));
+    Kiosk::open(&dir.path().join("kiosk"), &keys, config()).expect("create");
+    let other = FileKeyStore::new(dir.path().join("other.keys"));
+    other.store(DEVICE_KEY_NAME, &crate::keystore::SecretKey::from_bytes([3; 32])).expect("store");
+    assert!(matches!(
+        Kiosk::open(&dir.path().join("kiosk"), &other, config()),
+        Err(KioskError::Storage(StoreError::WrongKey))
+    ));
+    let empty = FileKeyStore::new(dir.path().join("empty.keys"));
+    assert!(matches!(
+        Kiosk::open(&dir.path().join("kiosk"), &empty, config()),
+        Err(KioskError::DeviceKeyMissing)
+    ));
 }
