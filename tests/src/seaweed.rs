@@ -24,11 +24,29 @@ pub fn weed_binary() -> PathBuf {
     venv.join("bin/weed")
 }
 
-/// Ports nothing listens on right now (held open together so they differ).
+/// Ports nothing listens on right now (held open together so they differ), picked at random
+/// below the kernel's ephemeral range (32768 and up on Linux): an outgoing connection takes its
+/// local port from that range and could otherwise grab one between now and the server binding it.
 pub fn free_ports(n: usize) -> Vec<u16> {
-    let listeners: Vec<TcpListener> =
-        (0..n).filter_map(|_| TcpListener::bind("127.0.0.1:0").ok()).collect();
-    listeners.iter().filter_map(|l| l.local_addr().ok()).map(|a| a.port()).collect()
+    let mut held = Vec::with_capacity(n);
+    let mut ports = Vec::with_capacity(n);
+    let mut tries = 0;
+    while ports.len() < n && tries < n * 100 {
+        tries += 1;
+        let mut bytes = [0u8; 2];
+        if getrandom::fill(&mut bytes).is_err() {
+            break;
+        }
+        let port = 16_000 + u16::from_le_bytes(bytes) % 16_000;
+        if ports.contains(&port) {
+            continue;
+        }
+        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) {
+            held.push(listener);
+            ports.push(port);
+        }
+    }
+    ports
 }
 
 /// A running SeaweedFS.
@@ -41,8 +59,20 @@ pub struct Seaweed {
 }
 
 impl Seaweed {
-    /// Starts `weed mini` and waits until the bucket is ready.
+    /// Starts `weed mini` and waits until the bucket is ready. A port taken between choosing it
+    /// and SeaweedFS binding it (another test's server) is retried on fresh ports.
     pub fn start() -> Self {
+        let mut last = String::new();
+        for _ in 0..4 {
+            match Self::try_start() {
+                Ok(weed) => return weed,
+                Err(log) => last = log,
+            }
+        }
+        panic!("SeaweedFS did not start in 4 tries:\n{last}");
+    }
+
+    fn try_start() -> Result<Self, String> {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = dir.path().join("s3.json");
         let identities = serde_json::json!({"identities": [{
@@ -82,18 +112,26 @@ impl Seaweed {
             .unwrap_or_else(|e| {
                 panic!("cannot start {} ({e}): run scripts/setup", binary.display())
             });
-        let weed = Self { child, dir, s3_port: p[6], filer_port: p[4] };
-        weed.wait_ready();
-        weed
+        let mut weed = Self { child, dir, s3_port: p[6], filer_port: p[4] };
+        weed.wait_ready()?;
+        Ok(weed)
     }
 
-    fn wait_ready(&self) {
+    /// Waits for the bucket; on failure (the process gave up on a port, exited, or timed out)
+    /// the end of its log. Dropping `self` then stops it.
+    fn wait_ready(&mut self) -> Result<(), String> {
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(2))
             .build()
             .expect("client");
         let bucket = format!("http://127.0.0.1:{}/buckets/{BUCKET}/", self.filer_port);
         let s3 = format!("http://127.0.0.1:{}/", self.s3_port);
+        let log_path = self.dir.path().join("weed.log");
+        let tail = |why: &str| {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().rev().take(30).collect();
+            format!("{why}:\n{}", lines.join("\n"))
+        };
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(60) {
             let filer_ok = http
@@ -102,15 +140,18 @@ impl Seaweed {
                 .send()
                 .is_ok_and(|r| r.status().is_success());
             if filer_ok && http.get(&s3).send().is_ok() {
-                return;
+                return Ok(());
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(tail(&format!("SeaweedFS exited ({status})")));
+            }
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if log.contains("Port allocation failed") || log.contains("address already in use") {
+                return Err(tail("SeaweedFS could not bind a port"));
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        let log = std::fs::read_to_string(self.dir.path().join("weed.log")).unwrap_or_default();
-        panic!(
-            "SeaweedFS did not become ready in 60 s:\n{}",
-            log.lines().rev().take(30).collect::<Vec<_>>().join("\n")
-        );
+        Err(tail("SeaweedFS did not become ready in 60 s"))
     }
 
     /// The S3 endpoint.
