@@ -252,6 +252,7 @@ impl From<core::ConsentLine> for ConsentLine {
         let (memory_id, media_id) = match l.subject {
             Subject::Memory(id) => (Some(id), None),
             Subject::Media(id) => (None, Some(id)),
+            Subject::Training => (None, None),
         };
         Self {
             receipt_id: l.receipt_id,

@@ -82,6 +82,7 @@ impl From<ConsentReceipt> for ConsentRecord {
         let (memory_id, media_id) = match r.subject {
             Subject::Memory(id) => (Some(id), None),
             Subject::Media(id) => (None, Some(id)),
+            Subject::Training => (None, None),
         };
         let (proxy_relation, proxy_capacity_note) = match &r.given_by {
             GivenBy::Owner => (None, None),
@@ -139,7 +140,7 @@ impl From<OutboxItem> for OutboxEntry {
             upload_id: i.upload_id,
             memory_id: match i.subject {
                 Subject::Memory(id) => Some(id),
-                Subject::Media(_) => None,
+                Subject::Media(_) | Subject::Training => None,
             },
             purpose: i.purpose,
             consent_receipt_id: i.consent_receipt_id,
@@ -227,7 +228,7 @@ impl From<HeldReceipt> for UploadProof {
             item_id: h.item_id,
             memory_id: match h.subject {
                 Subject::Memory(id) => Some(id),
-                Subject::Media(_) => None,
+                Subject::Media(_) | Subject::Training => None,
             },
             upload_receipt_json: json(&h.upload_document),
             erasure_receipt_json: h.erasure_document.as_ref().map(json),

@@ -112,6 +112,7 @@ fn show_subject(subject: Subject) -> String {
     match subject {
         Subject::Memory(id) => format!("memory #{id}"),
         Subject::Media(id) => format!("media:{id}"),
+        Subject::Training => "model updates".into(),
     }
 }
 

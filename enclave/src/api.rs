@@ -2,6 +2,7 @@
 //! no user content. Handlers are idempotent: a repeated manifest, completion or erasure gets the
 //! answer the first one got.
 
+use crate::learn;
 use crate::objects::ObjectError;
 use crate::{now_s, Enclave};
 use axum::extract::{Path as UrlPath, State};
@@ -37,10 +38,10 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
         Self { status, kind, message: message.into() }
     }
-    fn bad(kind: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn bad(kind: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, kind, message)
     }
 }
@@ -82,6 +83,11 @@ pub fn router(enclave: Arc<Enclave>) -> Router {
         .route("/v1/erasures", post(erase))
         .route("/v1/admin/rotate", post(rotate))
         .route("/v1/admin/retire/{epoch}", post(retire))
+        .route("/v1/learn/round", get(learn::current_round))
+        .route("/v1/learn/rounds", get(learn::rounds))
+        .route("/v1/learn/rounds/{round}/model", get(learn::round_model))
+        .route("/v1/admin/learn/start", post(learn::start))
+        .route("/v1/admin/learn/close", post(learn::close))
         .with_state(enclave)
 }
 
@@ -90,7 +96,7 @@ async fn key_bundle(State(enclave): Shared) -> ApiResult<Value> {
 }
 
 /// Admin calls need the operator's bearer token; without a configured token they do not exist.
-fn require_admin(enclave: &Enclave, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn require_admin(enclave: &Enclave, headers: &HeaderMap) -> Result<(), ApiError> {
     let denied = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint");
     let expected = enclave.admin_token.as_ref().map(|t| t.0.as_str()).ok_or_else(denied)?;
     let given = headers
@@ -323,7 +329,7 @@ enum Refusal {
 /// Reads the stored object once: its SHA-256 as sealed, and its plaintext's SHA-256 and size
 /// as the epoch's identity opens it, in constant memory.
 /// Hashes a sealed share and checks it is an age file (it is sealed to the family, not to us).
-fn hash_only(mut reader: impl Read) -> Result<(String, u64, Option<String>, Option<u64>), Refusal> {
+fn hash_only(mut reader: impl Read) -> Result<Checked, Refusal> {
     let mut hash = Sha256::new();
     let mut bytes = 0u64;
     let mut buf = vec![0u8; 1 << 16];
@@ -345,7 +351,7 @@ fn hash_only(mut reader: impl Read) -> Result<(String, u64, Option<String>, Opti
         return Err(Refusal::Undecryptable);
     }
     let hex = hash.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>();
-    Ok((hex, bytes, None, None))
+    Ok((hex, bytes, None, None, None))
 }
 
 /// A member asks for a share with the owner's signed manifest: the share must be accepted, a
@@ -386,10 +392,16 @@ async fn share_download(
     Ok(Json(serde_json::json!({ "url": url, "expires": now_s() + URL_TTL.as_secs() as i64 })))
 }
 
+/// What reading a stored object found: its sealed hash and size, and (when the enclave opened
+/// it) its plaintext's hash and size, and the plaintext itself when it was asked to keep it and
+/// it fitted.
+type Checked = (String, u64, Option<String>, Option<u64>, Option<Vec<u8>>);
+
 fn verify_and_open(
     reader: impl Read,
     identity: &seal::Identity,
-) -> Result<(String, u64, String, u64), Refusal> {
+    keep: usize,
+) -> Result<Checked, Refusal> {
     struct Hashing<R> {
         inner: R,
         hash: Sha256,
@@ -413,11 +425,19 @@ fn verify_and_open(
             .map_err(refusal)?;
     let mut plain = Sha256::new();
     let mut plain_bytes = 0u64;
+    let mut kept = (keep > 0).then(Vec::new);
     loop {
         match opener.next_chunk() {
             Ok(Some(chunk)) => {
                 plain.update(chunk);
                 plain_bytes += chunk.len() as u64;
+                if let Some(k) = kept.as_mut() {
+                    if k.len() + chunk.len() > keep {
+                        kept = None; // too big to be what it claims: the caller refuses it
+                    } else {
+                        k.extend_from_slice(chunk);
+                    }
+                }
             }
             Ok(None) => break,
             Err(e) => return Err(refusal(e)),
@@ -425,7 +445,13 @@ fn verify_and_open(
     }
     drop(opener);
     let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
-    Ok((hex(&hashing.hash.finalize()), hashing.bytes, hex(&plain.finalize()), plain_bytes))
+    Ok((
+        hex(&hashing.hash.finalize()),
+        hashing.bytes,
+        Some(hex(&plain.finalize())),
+        Some(plain_bytes),
+        kept,
+    ))
 }
 
 async fn complete_upload(
@@ -485,6 +511,8 @@ async fn complete_upload(
         )?;
     }
     let share = upload.purpose == Purpose::ShareWithFamily.as_str();
+    let training = upload.purpose == Purpose::AiTraining.as_str();
+    let keep = if training { learn::MAX_UPDATE_BYTES } else { 0 };
     let identity = enclave.keys.upload_identity(upload.key_epoch);
     let reader = enclave.objects.reader(&upload.object_key).await?;
     let checked = tokio::task::spawn_blocking(move || {
@@ -492,14 +520,14 @@ async fn complete_upload(
             // Sealed to the family: the enclave can only check it is what was promised.
             hash_only(reader)
         } else {
-            verify_and_open(reader, &identity).map(|(a, b, c, d)| (a, b, Some(c), Some(d)))
+            verify_and_open(reader, &identity, keep)
         }
     })
     .await
     .map_err(|_| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "verification task failed")
     })?;
-    let (sealed_sha256, sealed_bytes, plaintext_sha256, plaintext_bytes) = match checked {
+    let (sealed_sha256, sealed_bytes, plaintext_sha256, plaintext_bytes, plaintext) = match checked {
         Ok(found) if found.0 == upload.sealed_sha256 && found.1 == upload.sealed_bytes => found,
         Err(Refusal::Unreadable) => {
             return Err(ApiError::new(
@@ -520,6 +548,29 @@ async fn complete_upload(
             ));
         }
     };
+    // A model update must be one for the open round; anything else is dropped. The round's lock
+    // is held until the update is kept, so closing the round never misses an accepted update.
+    let _round_guard = if training { Some(enclave.lock("learn/round").await) } else { None };
+    let contribution = if training {
+        let checked = match plaintext.as_deref() {
+            Some(p) => learn::check_update(&enclave, &upload.principal, p),
+            None => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_update",
+                "too large for a model update",
+            )),
+        };
+        match checked {
+            Ok(c) => Some(c),
+            Err(e) => {
+                enclave.objects.delete(&upload.object_key).await?;
+                enclave.state.set_state(&upload.upload_id, "rejected")?;
+                return Err(e);
+            }
+        }
+    } else {
+        None
+    };
     let receipt = UploadReceipt {
         upload_id: upload.upload_id.clone(),
         object_key: upload.object_key.clone(),
@@ -532,6 +583,7 @@ async fn complete_upload(
         key_epoch: upload.key_epoch,
         measurement: enclave.keys.measurement().to_owned(),
         accepted_at: now_s(),
+        contribution: contribution.clone(),
     }
     .sign(enclave.keys.signing())?;
     let text = seal::canonical_json(&receipt)?;
@@ -540,6 +592,9 @@ async fn complete_upload(
         // Erased or rejected while it was being checked: it must not stay.
         enclave.objects.delete(&upload.object_key).await?;
         return Err(ApiError::new(StatusCode::GONE, "erased", "upload was erased"));
+    }
+    if let (Some(c), Some(p)) = (&contribution, &plaintext) {
+        learn::keep_update(&enclave, &upload.upload_id, &upload.principal, c, p)?;
     }
     Ok(Json(receipt))
 }

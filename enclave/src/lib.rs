@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod keys;
+pub mod learn;
 pub mod objects;
 pub mod state;
 

@@ -113,10 +113,11 @@ impl State {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(crate::learn::SCHEMA)?;
         Ok(Self(Mutex::new(conn)))
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         let mut conn = self.0.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut conn)
     }
@@ -314,6 +315,9 @@ impl State {
                 )?;
                 if n == 1 {
                     tx.execute("DELETE FROM derived WHERE upload_id = ?1", [id])?;
+                    // A model update not yet averaged goes too (one already averaged into a
+                    // published model cannot be taken out of it: see docs/SECURITY.md).
+                    tx.execute("DELETE FROM learn_update WHERE upload_id = ?1", [id])?;
                 }
             }
             tx.execute(

@@ -129,6 +129,9 @@ impl Purpose {
 pub enum Subject {
     Memory(i64),
     Media(i64),
+    /// Model updates trained on this device from the owner's memories (clipped and noised):
+    /// the federated learning consent, with purpose "AI training" only.
+    Training,
 }
 
 impl Subject {
@@ -136,12 +139,14 @@ impl Subject {
         match self {
             Subject::Memory(_) => "memory",
             Subject::Media(_) => "media",
+            Subject::Training => "training",
         }
     }
 
     fn id(self) -> i64 {
         match self {
             Subject::Memory(id) | Subject::Media(id) => id,
+            Subject::Training => 0,
         }
     }
 
@@ -149,6 +154,9 @@ impl Subject {
         match self {
             Subject::Memory(_) => "recorded memory (audio, transcript, extracted facts)",
             Subject::Media(_) => "photo or video",
+            Subject::Training => {
+                "model updates trained on the device from recorded memories (clipped and noised)"
+            }
         }
     }
 
@@ -156,6 +164,7 @@ impl Subject {
         match kind {
             "memory" => Some(Subject::Memory(id)),
             "media" => Some(Subject::Media(id)),
+            "training" => Some(Subject::Training),
             _ => None,
         }
     }
@@ -256,6 +265,11 @@ pub fn give(
         return Err(ConsentError::InvalidRequest { reason: "the consent would already be over" });
     }
     check_signer(giver)?;
+    if request.subject == Subject::Training && request.purpose != Purpose::AiTraining {
+        return Err(ConsentError::InvalidRequest {
+            reason: "model updates are only ever sent for AI training",
+        });
+    }
     store::require_subject(graph, request.subject)?;
     if let Some(live) = live_grant(graph, request.subject, request.purpose, now_ms)? {
         return Ok(live);

@@ -9,6 +9,7 @@ pub(super) fn require_subject(graph: &MemoryGraph, subject: Subject) -> Result<(
     let table = match subject {
         Subject::Memory(_) => "memory",
         Subject::Media(_) => "media",
+        Subject::Training => return Ok(()),
     };
     let found: Option<i64> = graph.database().read(|tx| {
         let sql = format!("SELECT id FROM {table} WHERE id = ?1");

@@ -83,6 +83,86 @@ impl TaggerHead {
         Ok(last)
     }
 
+    /// A head holding `weights` (a global model, or a checkpoint).
+    pub fn from_weights(weights: &super::HeadWeights) -> Result<Self, LearnError> {
+        let head = Self::new(weights.dim, weights.labels)?;
+        let w = Tensor::from_vec(weights.weight.clone(), (weights.labels, weights.dim), &Device::Cpu)
+            .map_err(model_err)?;
+        let b = Tensor::from_vec(weights.bias.clone(), weights.labels, &Device::Cpu)
+            .map_err(model_err)?;
+        {
+            let vars = head.varmap.data().lock().unwrap_or_else(|p| p.into_inner());
+            let set = |name: &str, t: &Tensor| {
+                vars.get(name).ok_or(LearnError::Model { what: "the tagging head" })?.set(t).map_err(model_err)
+            };
+            set("head.weight", &w)?;
+            set("head.bias", &b)?;
+        }
+        Ok(head)
+    }
+
+    /// The head's parameters as plain numbers.
+    pub fn head_weights(&self) -> Result<super::HeadWeights, LearnError> {
+        super::HeadWeights::from_flat(self.dim, self.labels, &self.weights()?)
+    }
+
+    /// Mini-batch SGD, the federated rounds' local training: epochs `from..epochs`, each a pass
+    /// over the examples in a fixed shuffled order (the same after a resume), in batches of
+    /// `batch`. After each epoch `on_epoch(epochs_done)` runs (a checkpoint); `stop` is asked
+    /// before each batch, and stopping returns the epochs fully done. Returns that count.
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_sgd(
+        &self,
+        inputs: &[Vec<f32>],
+        labels: &[u32],
+        (from, epochs): (u32, u32),
+        batch: usize,
+        lr: f64,
+        stop: &dyn Fn() -> bool,
+        on_epoch: &mut dyn FnMut(u32) -> Result<(), LearnError>,
+    ) -> Result<u32, LearnError> {
+        if inputs.is_empty() || inputs.len() != labels.len() || batch == 0 {
+            return Err(LearnError::InvalidInput { reason: "one label per example" });
+        }
+        if labels.iter().any(|l| *l as usize >= self.labels) {
+            return Err(LearnError::InvalidInput { reason: "a label out of range" });
+        }
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(LearnError::InvalidInput { reason: "the learning rate must be positive" });
+        }
+        let xs = self.batch(inputs)?;
+        let ys =
+            Tensor::from_vec(labels.to_vec(), labels.len(), &Device::Cpu).map_err(model_err)?;
+        let mut opt = candle_nn::SGD::new(self.varmap.all_vars(), lr).map_err(model_err)?;
+        for epoch in from..epochs {
+            let order = shuffled(inputs.len(), u64::from(epoch));
+            for chunk in order.chunks(batch) {
+                if stop() {
+                    return Ok(epoch);
+                }
+                let idx = Tensor::from_vec(chunk.to_vec(), chunk.len(), &Device::Cpu)
+                    .map_err(model_err)?;
+                let x = xs.index_select(&idx, 0).map_err(model_err)?;
+                let y = ys.index_select(&idx, 0).map_err(model_err)?;
+                let logits = self.layer.forward(&x).map_err(model_err)?;
+                let loss = candle_nn::loss::cross_entropy(&logits, &y).map_err(model_err)?;
+                opt.backward_step(&loss).map_err(model_err)?;
+            }
+            on_epoch(epoch + 1)?;
+        }
+        Ok(epochs.max(from))
+    }
+
+    /// The share of `inputs` whose most likely label is `labels`'.
+    pub fn accuracy(&self, inputs: &[Vec<f32>], labels: &[u32]) -> Result<f64, LearnError> {
+        if inputs.is_empty() || inputs.len() != labels.len() {
+            return Err(LearnError::InvalidInput { reason: "one label per example" });
+        }
+        let predicted = self.predict(inputs)?;
+        let right = predicted.iter().zip(labels).filter(|(p, y)| p == y).count();
+        Ok(right as f64 / labels.len() as f64)
+    }
+
     /// The most likely label for each input.
     pub fn predict(&self, inputs: &[Vec<f32>]) -> Result<Vec<u32>, LearnError> {
         let logits = self.layer.forward(&self.batch(inputs)?).map_err(model_err)?;
@@ -99,6 +179,24 @@ impl TaggerHead {
         }
         Ok(out)
     }
+}
+
+/// 0..n in an order fixed by `seed` (Fisher–Yates over SplitMix64: not for secrets).
+fn shuffled(n: usize, seed: u64) -> Vec<u32> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(0x2545_F491_4F6C_DD1D);
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    for i in (1..n).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    order
 }
 
 #[cfg(test)]

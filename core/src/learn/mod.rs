@@ -1,16 +1,30 @@
 //! Federated learning on the device (issue 8): a small model trains on the owner's confirmed
 //! facts, and only a clipped, noised update leaves, sealed to the enclave, with the owner's
-//! "AI training" consent. Built so far: the privacy side — clipping an update to an L2 bound,
-//! Gaussian noise from the operating system's CSPRNG, and a Rényi-DP accountant that says what
-//! each round costs in (ε, δ) and refuses rounds beyond the owner's budget; and the model, a
-//! linear tagging head over sentence embeddings trained with candle. The round protocol, the
-//! labelled data and the simulation follow.
+//! "AI training" consent.
+//!
+//! - `head`: the model, a linear tagging head over the stored sentence embeddings (candle).
+//! - `model`: its weights as plain numbers, safetensors files, weight differences and FedAvg
+//!   (shared with the enclave, which has no candle).
+//! - `privacy`: clipping to an L2 bound, Gaussian noise from the OS CSPRNG, a Rényi-DP
+//!   accountant and the owner's budget.
+//! - `protocol`: the enclave's signed round announcement, update metadata, contributions.
+//! - `join`: the phone's side of a round, gated by consent, budget and device conditions.
+//! - `store`: budget, updates, checkpoint, labelled examples and the contribution ledger.
 
 mod head;
+mod join;
+mod model;
 mod privacy;
+pub mod protocol;
+mod store;
 
 pub use head::TaggerHead;
+pub use join::{join_round, status, Conditions, JoinOptions, JoinOutcome, LearnStatus, MIN_EXAMPLES};
+pub use model::{federated_average, HeadWeights};
 pub use privacy::{add_gaussian_noise, clip_l2, l2_norm, PrivacyBudget, RdpAccountant, RDP_ORDERS};
+pub use protocol::{Contribution, RoundAnnouncement, RoundConfig};
+pub(crate) use store::{contribution_matches, write_update};
+pub use store::{budget, emotion_examples, ledger, set_budget, LedgerEntry, DEFAULT_BUDGET, MAX_EXAMPLES};
 
 /// What went wrong in learning. Never carries the owner's data.
 #[derive(Debug, thiserror::Error)]
@@ -29,4 +43,26 @@ pub enum LearnError {
     /// Training was cancelled.
     #[error("cancelled")]
     Cancelled,
+    /// The owner has not consented to contributing to AI training (or withdrew it).
+    #[error("no consent to contribute to AI training")]
+    ConsentRequired,
+    /// The shell says the device is not charging and idle.
+    #[error("training waits until the device is charging and idle")]
+    NotNow,
+    #[error("too few confirmed examples to train on ({have} of {need})")]
+    NotEnoughExamples { have: usize, need: usize },
+    /// This device already contributed to that round.
+    #[error("already joined round {round}")]
+    AlreadyJoined { round: u64 },
+    /// A signature or hash did not check out: `what` names the document.
+    #[error("{what} is not signed by the enclave or was altered")]
+    Untrusted { what: &'static str },
+    #[error("learning storage failed")]
+    Storage,
+    /// Reaching the enclave failed (see the outbox error).
+    #[error(transparent)]
+    Outbox(#[from] crate::outbox::OutboxError),
 }
+
+#[cfg(test)]
+mod tests;

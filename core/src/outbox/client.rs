@@ -131,6 +131,26 @@ impl Client {
         self.post(&format!("/v1/uploads/{upload_id}/complete"), &CompleteRequest { parts })
     }
 
+    /// The enclave's signed announcement of the open federated round.
+    pub(crate) fn learn_round(&self) -> Result<Value, OutboxError> {
+        self.send(self.http.get(format!("{}/v1/learn/round", self.base)))
+    }
+
+    /// The global model of `round` (at most `limit` bytes).
+    pub(crate) fn learn_model(&self, round: u64, limit: u64) -> Result<Vec<u8>, OutboxError> {
+        let mut out = Vec::new();
+        let url = format!("{}/v1/learn/rounds/{round}/model", self.base);
+        let n = self.get_to(&url, &mut out, limit)?;
+        if n > limit {
+            return Err(OutboxError::Network {
+                retryable: false,
+                kind: "model too large".into(),
+                status: None,
+            });
+        }
+        Ok(out)
+    }
+
     /// Sends a revocation; returns the signed erasure receipt.
     pub(crate) fn erase(&self, request: &ErasureRequest) -> Result<Value, OutboxError> {
         self.post("/v1/erasures", request)

@@ -6,12 +6,12 @@
 //! object key); a pause flag holds everything on metered networks; the state is right after a
 //! kill at any point. The enclave's signed upload and erasure receipts are verified and kept.
 
-mod client;
+pub(crate) mod client;
 mod export;
 pub mod protocol;
 mod run;
 mod share;
-mod store;
+pub(crate) mod store;
 
 pub use export::{export_media, export_memory, export_memory_for_family, EXPORT_FORMAT};
 pub use protocol::{ErasureReceipt, ShareManifest, UploadReceipt, SHARE_MANIFEST_FORMAT};

@@ -93,6 +93,9 @@ pub struct UploadReceipt {
     pub measurement: String,
     /// Unix seconds.
     pub accepted_at: i64,
+    /// For a model update ("AI training"): what it contributed, for the owner's ledger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contribution: Option<crate::learn::Contribution>,
 }
 
 /// The enclave's proof that it deleted the objects and everything derived from them.
@@ -108,7 +111,7 @@ pub struct ErasureReceipt {
     pub erased_at: i64,
 }
 
-fn sign_as<T: Serialize>(
+pub(crate) fn sign_as<T: Serialize>(
     body: &T,
     format: &str,
     signer: &SigningIdentity,
@@ -124,7 +127,7 @@ fn sign_as<T: Serialize>(
 }
 
 /// Checks `doc` is a `format` document signed by one of the `pinned` keys; returns its body.
-fn verify_as<T: for<'de> Deserialize<'de>>(
+pub(crate) fn verify_as<T: for<'de> Deserialize<'de>>(
     doc: &Value,
     format: &str,
     pinned: &[VerifyingKey],
@@ -229,6 +232,7 @@ mod tests {
             key_epoch: 1,
             measurement: "cc".repeat(32),
             accepted_at: 1_795_348_800,
+            contribution: None,
         }
     }
 

@@ -113,6 +113,10 @@ impl Pass<'_, '_> {
             }
             (Subject::Memory(id), false) => export::export_memory(self.graph(), id, sealer)?,
             (Subject::Media(id), _) => export::export_media(self.graph(), id, sealer)?,
+            (Subject::Training, _) => {
+                let update = store::subject_id(self.graph(), item.id)?;
+                crate::learn::write_update(self.graph(), update, sealer)?
+            }
         };
         let (writer, summary) = sealer.finish()?;
         let file =
@@ -244,6 +248,12 @@ impl Pass<'_, '_> {
         }
         if receipt.key_epoch != sealed.epoch {
             return mismatch("key epoch");
+        }
+        if item.subject == Subject::Training {
+            let update = store::subject_id(self.graph(), item.id)?;
+            if !crate::learn::contribution_matches(self.graph(), update, &receipt)? {
+                return mismatch("contribution");
+            }
         }
         let text = seal::canonical_json(doc)?;
         if store::mark_uploaded(self.graph(), item.id, &text, self.now_ms)? {

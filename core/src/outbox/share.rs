@@ -49,6 +49,7 @@ pub fn share_manifest(
         payload: match item.subject {
             Subject::Memory(_) => "memory".into(),
             Subject::Media(_) => "media".into(),
+            Subject::Training => return Err(OutboxError::Refused { reason: "not a share" }),
         },
         sealed_sha256: held.upload.sealed_sha256.clone(),
         sealed_bytes: held.upload.sealed_bytes,

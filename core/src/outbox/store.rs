@@ -11,12 +11,14 @@ fn subject_parts(subject: Subject) -> (&'static str, i64) {
     match subject {
         Subject::Memory(id) => ("memory", id),
         Subject::Media(id) => ("media", id),
+        Subject::Training => ("training", 0),
     }
 }
 
 fn subject_from(kind: &str, id: i64) -> Subject {
     match kind {
         "media" => Subject::Media(id),
+        "training" => Subject::Training,
         _ => Subject::Memory(id),
     }
 }
@@ -85,6 +87,35 @@ pub(super) fn enqueue(
         Ok(tx.last_insert_rowid())
     })?;
     item(graph, item_id)
+}
+
+/// Inside `tx`: queues model update `update_id` (a row of `learn_update`) for "AI training"
+/// under grant `consent_receipt_id`. The item's subject is the training consent; its
+/// `subject_id` names the update.
+pub(crate) fn enqueue_training_in(
+    tx: &Transaction<'_>,
+    update_id: i64,
+    consent_receipt_id: &str,
+    now_ms: i64,
+) -> Result<i64, OutboxError> {
+    let upload_id = new_upload_id()?;
+    tx.execute(
+        "INSERT INTO outbox_item (upload_id, subject_kind, subject_id, purpose, consent_receipt_id, state, \
+         created_at_ms, updated_at_ms) VALUES (?1, 'training', ?2, ?3, ?4, 'queued', ?5, ?5)",
+        params![upload_id, update_id, Purpose::AiTraining.as_str(), consent_receipt_id, now_ms],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// The stored subject id of an item (for a training item: its update's row).
+pub(super) fn subject_id(graph: &MemoryGraph, id: i64) -> Result<i64, OutboxError> {
+    graph.database().read(|tx| {
+        Ok::<_, OutboxError>(tx.query_row(
+            "SELECT subject_id FROM outbox_item WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )?)
+    })
 }
 
 /// The family recipients an item is sealed to (a share), or `None` (sealed to the enclave).

@@ -20,6 +20,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/011_family.sql"),
     include_str!("migrations/012_share.sql"),
     include_str!("migrations/013_care.sql"),
+    include_str!("migrations/014_learn.sql"),
 ];
 
 /// The schema version this build writes.

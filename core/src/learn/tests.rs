@@ -1,0 +1,177 @@
+//! The round protocol's checks, the update format, FedAvg, and resumable training.
+
+use super::protocol::{model_file, read_update, RoundAnnouncement, EMOTION_TASK};
+use super::*;
+use crate::seal::{self, Identity, SigningIdentity};
+
+fn config() -> RoundConfig {
+    RoundConfig {
+        task: EMOTION_TASK.into(),
+        labels: vec!["joy".into(), "grief".into(), "pride".into()],
+        dim: 4,
+        learning_rate: 0.5,
+        local_epochs: 3,
+        batch_size: 8,
+        clip_norm: 1.0,
+        noise_multiplier: 1.0,
+        min_clients: 2,
+    }
+}
+
+fn announced(signer: &SigningIdentity, weights: &HeadWeights) -> (serde_json::Value, Vec<u8>) {
+    let model = model_file(EMOTION_TASK, 7, weights).expect("model");
+    let round = RoundAnnouncement {
+        round: 7,
+        config: config(),
+        model_sha256: protocol::sha256_hex(&model),
+        model_bytes: model.len() as u64,
+        measurement: "m".into(),
+        opened_at: 1,
+    };
+    (round.sign(signer).expect("sign"), model)
+}
+
+#[test]
+fn a_tampered_or_unsigned_round_or_model_is_refused() {
+    let enclave = SigningIdentity::generate().expect("key");
+    let other = SigningIdentity::generate().expect("key");
+    let pinned = [enclave.verifying_key()];
+    let weights = HeadWeights::from_flat(4, 3, &(0..15).map(|i| i as f32 / 10.0).collect::<Vec<_>>())
+        .expect("weights");
+    let (doc, model) = announced(&enclave, &weights);
+    let round = RoundAnnouncement::verify(&doc, &pinned).expect("genuine round");
+    assert_eq!(round.open_model(&model).expect("genuine model"), weights);
+
+    // Signed by a key the phone does not pin.
+    let (forged, _) = announced(&other, &weights);
+    assert!(matches!(RoundAnnouncement::verify(&forged, &pinned), Err(LearnError::Untrusted { .. })));
+    // Unsigned, and a signed one with a setting changed (no noise).
+    let mut unsigned = doc.clone();
+    unsigned.as_object_mut().expect("object").remove("signature");
+    assert!(RoundAnnouncement::verify(&unsigned, &pinned).is_err());
+    let mut edited = doc.clone();
+    edited["config"]["noise_multiplier"] = serde_json::json!("0");
+    assert!(matches!(RoundAnnouncement::verify(&edited, &pinned), Err(LearnError::Untrusted { .. })));
+    // A model with one weight changed, truncated, or of another round.
+    let mut flipped = model.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x01;
+    assert!(matches!(round.open_model(&flipped), Err(LearnError::Untrusted { .. })));
+    assert!(round.open_model(&model[..model.len() - 4]).is_err());
+    let other_round = model_file(EMOTION_TASK, 8, &weights).expect("model");
+    assert!(round.open_model(&other_round).is_err());
+    // Garbage is a typed error, never a panic.
+    for junk in [&b""[..], b"\x08\0\0\0\0\0\0\0{}", &[0xff; 64]] {
+        assert!(HeadWeights::from_safetensors(junk).is_err());
+        assert!(read_update(junk).is_err());
+    }
+}
+
+#[test]
+fn a_signed_round_with_unsafe_settings_is_refused() {
+    let enclave = SigningIdentity::generate().expect("key");
+    for change in [
+        |c: &mut RoundConfig| c.noise_multiplier = 0.0,
+        |c: &mut RoundConfig| c.clip_norm = f64::INFINITY,
+        |c: &mut RoundConfig| c.min_clients = 1,
+        |c: &mut RoundConfig| c.labels = vec!["joy".into(), "joy".into()],
+        |c: &mut RoundConfig| c.learning_rate = -1.0,
+    ] {
+        let mut c = config();
+        change(&mut c);
+        let round = RoundAnnouncement {
+            round: 1,
+            config: c,
+            model_sha256: String::new(),
+            model_bytes: 0,
+            measurement: "m".into(),
+            opened_at: 1,
+        };
+        let doc = round.sign(&enclave).expect("sign");
+        assert!(matches!(
+            RoundAnnouncement::verify(&doc, &[enclave.verifying_key()]),
+            Err(LearnError::InvalidInput { .. })
+        ));
+    }
+}
+
+#[test]
+fn an_update_keeps_its_metadata_and_opens_only_with_the_enclave_key() {
+    let delta = HeadWeights::from_flat(4, 3, &[0.25; 15]).expect("delta");
+    let file = delta
+        .to_safetensors(&protocol::model_metadata(EMOTION_TASK, 3, Some(42)))
+        .expect("update");
+    let (back, header) = read_update(&file).expect("read");
+    assert_eq!(back, delta);
+    assert_eq!((header.round, header.example_count, header.task.as_str()), (3, 42, EMOTION_TASK));
+    // A global model is not an update (no example count).
+    assert!(read_update(&model_file(EMOTION_TASK, 3, &delta).expect("model")).is_err());
+
+    let enclave = Identity::generate().expect("enclave");
+    let stranger = Identity::generate().expect("stranger");
+    let mut sealer = seal::Sealer::new(&[enclave.recipient()], Vec::new()).expect("sealer");
+    std::io::Write::write_all(&mut sealer, &file).expect("seal");
+    let (sealed, _) = sealer.finish().expect("finish");
+    let visible = |needle: &[u8]| sealed.windows(needle.len()).any(|w| w == needle);
+    assert!(!visible(b"head.weight") && !visible(b"example_count"), "nothing readable");
+    assert!(seal::open(&[stranger], &sealed[..], Vec::new()).is_err(), "only the enclave opens it");
+    let (opened, _) = seal::open(&[enclave], &sealed[..], Vec::new()).expect("enclave opens");
+    assert_eq!(opened, file);
+}
+
+#[test]
+fn fedavg_weights_updates_by_example_count_and_refuses_bad_rounds() {
+    let global = HeadWeights::from_flat(2, 2, &[1.0; 6]).expect("global");
+    let a = HeadWeights::from_flat(2, 2, &[3.0; 6]).expect("a");
+    let b = HeadWeights::from_flat(2, 2, &[-1.0; 6]).expect("b");
+    let next = federated_average(&global, &[(a.clone(), 30), (b.clone(), 10)]).expect("avg");
+    // 1 + (30·3 + 10·(−1)) / 40 = 3
+    assert!(next.flat().iter().all(|v| (v - 3.0).abs() < 1e-6), "{:?}", next.flat());
+    assert!(federated_average(&global, &[]).is_err());
+    assert!(federated_average(&global, &[(a, 0)]).is_err());
+    let wrong = HeadWeights::zeros(3, 2).expect("zeros");
+    assert!(federated_average(&global, &[(b, 1), (wrong, 1)]).is_err());
+}
+
+/// Two separable clusters in 4 dimensions.
+fn data() -> (Vec<Vec<f32>>, Vec<u32>) {
+    let xs: Vec<Vec<f32>> = (0..60)
+        .map(|i| {
+            let c = (i % 3) as usize;
+            (0..4).map(|d| if d == c { 1.0 } else { 0.1 * ((i * 7 + d) % 5) as f32 / 5.0 }).collect()
+        })
+        .collect();
+    let ys = (0..60).map(|i| (i % 3) as u32).collect();
+    (xs, ys)
+}
+
+#[test]
+fn stopped_training_resumes_from_its_checkpoint_to_the_same_weights() {
+    let (xs, ys) = data();
+    let start = HeadWeights::zeros(4, 3).expect("zeros");
+    let straight = TaggerHead::from_weights(&start).expect("head");
+    let done = straight
+        .train_sgd(&xs, &ys, (0, 4), 8, 0.5, &|| false, &mut |_| Ok(()))
+        .expect("train");
+    assert_eq!(done, 4);
+    assert!(straight.accuracy(&xs, &ys).expect("accuracy") > 0.9);
+
+    // Stop after two epochs (the checkpoint is the weights then), resume in a new head.
+    let first = TaggerHead::from_weights(&start).expect("head");
+    let mut checkpoint = None;
+    let epochs = std::cell::Cell::new(0u32);
+    let stop = || epochs.get() >= 2;
+    let done = first
+        .train_sgd(&xs, &ys, (0, 4), 8, 0.5, &stop, &mut |e| {
+            epochs.set(e);
+            checkpoint = Some(first.head_weights()?);
+            Ok(())
+        })
+        .expect("train");
+    assert_eq!(done, 2, "stopped after two epochs");
+    let second = TaggerHead::from_weights(&checkpoint.expect("checkpoint")).expect("head");
+    second.train_sgd(&xs, &ys, (2, 4), 8, 0.5, &|| false, &mut |_| Ok(())).expect("resume");
+    let (a, b) = (straight.head_weights().expect("w"), second.head_weights().expect("w"));
+    let diff = a.flat().iter().zip(b.flat()).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    assert!(diff < 1e-6, "resumed training ends where uninterrupted training does ({diff})");
+}

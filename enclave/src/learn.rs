@@ -1,0 +1,316 @@
+//! Federated learning in the enclave: it publishes each round (the global model and the
+//! round's settings, signed), takes in updates that arrive as sealed "AI training" uploads
+//! (checked against the open round, one per owner per round, recorded in the signed receipt as
+//! a contribution), and when the operator closes a round with at least the minimum number of
+//! updates, averages them weighted by example count (FedAvg), drops the individual updates and
+//! opens the next round with the new model.
+
+use crate::api::ApiError;
+use crate::{now_s, Enclave};
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use heirloom_core::learn::protocol::{model_file, read_update};
+use heirloom_core::learn::{federated_average, Contribution, HeadWeights, RoundAnnouncement, RoundConfig};
+use heirloom_core::seal;
+use rusqlite::{params, OptionalExtension};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS learn_round (
+    round         INTEGER PRIMARY KEY,
+    task          TEXT NOT NULL,
+    config        TEXT NOT NULL,
+    model         BLOB NOT NULL,
+    model_sha256  TEXT NOT NULL,
+    announcement  TEXT NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+    clients       INTEGER NOT NULL DEFAULT 0,
+    examples      INTEGER NOT NULL DEFAULT 0,
+    opened_at     INTEGER NOT NULL,
+    closed_at     INTEGER
+);
+-- Updates of the open round (deleted when it is averaged, or when their consent is withdrawn).
+CREATE TABLE IF NOT EXISTS learn_update (
+    upload_id     TEXT PRIMARY KEY,
+    round         INTEGER NOT NULL REFERENCES learn_round (round),
+    principal     TEXT NOT NULL,
+    example_count INTEGER NOT NULL,
+    delta         BLOB NOT NULL,
+    at            INTEGER NOT NULL,
+    UNIQUE (round, principal)
+);
+";
+
+/// The largest update accepted: a 4,096 × 256 head (4 MiB) plus its header.
+pub(crate) const MAX_UPDATE_BYTES: usize = 5 * 1024 * 1024;
+/// More examples than this in one update is not a phone's confirmed facts.
+const MAX_EXAMPLES: u64 = 1_000_000;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn bad_update(message: &'static str) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_update", message)
+}
+
+struct OpenRound {
+    round: u64,
+    config: RoundConfig,
+    model: Vec<u8>,
+    announcement: String,
+}
+
+fn open_round(enclave: &Enclave) -> Result<Option<OpenRound>, ApiError> {
+    let row: Option<(i64, String, Vec<u8>, String)> = enclave.state.with(|c| {
+        c.query_row(
+            "SELECT round, config, model, announcement FROM learn_round WHERE state = 'open' \
+             ORDER BY round DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()
+    })?;
+    row.map(|(round, config, model, announcement)| {
+        let config = serde_json::from_str(&config).map_err(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "state", "round config damaged")
+        })?;
+        Ok(OpenRound { round: round as u64, config, model, announcement })
+    })
+    .transpose()
+}
+
+/// Signs and stores round `round` with `weights` as its global model.
+fn publish(
+    enclave: &Enclave,
+    tx: &rusqlite::Transaction<'_>,
+    round: u64,
+    config: &RoundConfig,
+    weights: &HeadWeights,
+) -> Result<Value, ApiError> {
+    let model = model_file(&config.task, round, weights)
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "model", "cannot encode"))?;
+    let announcement = RoundAnnouncement {
+        round,
+        config: config.clone(),
+        model_sha256: hex(&Sha256::digest(&model)),
+        model_bytes: model.len() as u64,
+        measurement: enclave.keys.measurement().to_owned(),
+        opened_at: now_s(),
+    };
+    let doc = announcement.sign(enclave.keys.signing())?;
+    let config_text = serde_json::to_string(config).map_err(|_| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "state", "cannot store the config")
+    })?;
+    tx.execute(
+        "INSERT INTO learn_round (round, task, config, model, model_sha256, announcement, state, opened_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7)",
+        params![
+            round as i64,
+            config.task,
+            config_text,
+            model,
+            announcement.model_sha256,
+            seal::canonical_json(&doc)?,
+            announcement.opened_at
+        ],
+    )?;
+    Ok(doc)
+}
+
+/// `GET /v1/learn/round`: the open round's signed announcement.
+pub(crate) async fn current_round(State(enclave): State<Arc<Enclave>>) -> Result<Json<Value>, ApiError> {
+    let round = open_round(&enclave)?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_round", "no round is open"))?;
+    serde_json::from_str(&round.announcement).map(Json).map_err(|_| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "state", "announcement damaged")
+    })
+}
+
+/// `GET /v1/learn/rounds/{round}/model`: a round's global model (safetensors).
+pub(crate) async fn round_model(
+    State(enclave): State<Arc<Enclave>>,
+    UrlPath(round): UrlPath<u64>,
+) -> Result<Response, ApiError> {
+    let model: Option<Vec<u8>> = enclave.state.with(|c| {
+        c.query_row("SELECT model FROM learn_round WHERE round = ?1", [round as i64], |r| r.get(0))
+            .optional()
+    })?;
+    let model =
+        model.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_round", "no such round"))?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], model).into_response())
+}
+
+/// `GET /v1/learn/rounds`: every round's number, state, client and example counts and model hash
+/// (no update is ever listed).
+pub(crate) async fn rounds(State(enclave): State<Arc<Enclave>>) -> Result<Json<Value>, ApiError> {
+    let list = enclave.state.with(|c| {
+        let mut stmt = c.prepare(
+            "SELECT r.round, r.task, r.state, r.model_sha256, r.opened_at, r.closed_at, \
+             CASE r.state WHEN 'open' THEN (SELECT count(*) FROM learn_update u WHERE u.round = r.round) \
+             ELSE r.clients END, \
+             CASE r.state WHEN 'open' THEN (SELECT coalesce(sum(example_count), 0) FROM learn_update u \
+             WHERE u.round = r.round) ELSE r.examples END \
+             FROM learn_round r ORDER BY r.round",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(json!({
+                "round": r.get::<_, i64>(0)?,
+                "task": r.get::<_, String>(1)?,
+                "state": r.get::<_, String>(2)?,
+                "model_sha256": r.get::<_, String>(3)?,
+                "opened_at": r.get::<_, i64>(4)?,
+                "closed_at": r.get::<_, Option<i64>>(5)?,
+                "clients": r.get::<_, i64>(6)?,
+                "examples": r.get::<_, i64>(7)?,
+            }))
+        })?;
+        rows.collect::<Result<Vec<_>, _>>()
+    })?;
+    Ok(Json(json!({ "rounds": list })))
+}
+
+/// `POST /v1/admin/learn/start` (operator): opens round 1 of a federation with a zero model.
+pub(crate) async fn start(
+    State(enclave): State<Arc<Enclave>>,
+    headers: HeaderMap,
+    Json(config): Json<RoundConfig>,
+) -> Result<Json<Value>, ApiError> {
+    crate::api::require_admin(&enclave, &headers)?;
+    config.check().map_err(|e| ApiError::bad("round_config", e.to_string()))?;
+    let weights = HeadWeights::zeros(config.dim as usize, config.labels.len())
+        .map_err(|e| ApiError::bad("round_config", e.to_string()))?;
+    let doc = enclave.state.with(|c| {
+        let tx = c.transaction()?;
+        let any: i64 = tx.query_row("SELECT count(*) FROM learn_round", [], |r| r.get(0))?;
+        if any > 0 {
+            return Ok(None);
+        }
+        let doc = publish(&enclave, &tx, 1, &config, &weights);
+        tx.commit()?;
+        Ok(Some(doc))
+    })?;
+    match doc {
+        Some(doc) => Ok(Json(doc?)),
+        None => Err(ApiError::new(StatusCode::CONFLICT, "federation_started", "already started")),
+    }
+}
+
+/// `POST /v1/admin/learn/close` (operator): averages the open round's updates into the next
+/// global model, if at least the minimum number of clients contributed.
+pub(crate) async fn close(
+    State(enclave): State<Arc<Enclave>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    crate::api::require_admin(&enclave, &headers)?;
+    let _guard = enclave.lock("learn/round").await;
+    let round = open_round(&enclave)?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_round", "no round is open"))?;
+    let updates: Vec<(Vec<u8>, i64)> = enclave.state.with(|c| {
+        let mut stmt =
+            c.prepare("SELECT delta, example_count FROM learn_update WHERE round = ?1 ORDER BY upload_id")?;
+        let rows = stmt.query_map([round.round as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<Vec<_>, _>>()
+    })?;
+    if (updates.len() as u64) < u64::from(round.config.min_clients) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "too_few_clients",
+            format!("{} of {} updates", updates.len(), round.config.min_clients),
+        ));
+    }
+    let internal = |_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "model", "stored model damaged");
+    let (global, _) = HeadWeights::from_safetensors(&round.model).map_err(internal)?;
+    let mut deltas = Vec::with_capacity(updates.len());
+    for (bytes, n) in &updates {
+        let (delta, _) = read_update(bytes).map_err(internal)?;
+        deltas.push((delta, *n as u64));
+    }
+    let examples: u64 = deltas.iter().map(|(_, n)| n).sum();
+    let next = federated_average(&global, &deltas).map_err(internal)?;
+    let doc = enclave.state.with(|c| {
+        let tx = c.transaction()?;
+        tx.execute(
+            "UPDATE learn_round SET state = 'closed', clients = ?2, examples = ?3, closed_at = ?4 WHERE round = ?1",
+            params![round.round as i64, updates.len() as i64, examples as i64, now_s()],
+        )?;
+        tx.execute("DELETE FROM learn_update WHERE round = ?1", [round.round as i64])?;
+        let doc = publish(&enclave, &tx, round.round + 1, &round.config, &next);
+        if doc.is_ok() {
+            tx.commit()?;
+        }
+        Ok(doc)
+    })??;
+    Ok(Json(json!({
+        "closed": round.round,
+        "clients": updates.len(),
+        "examples": examples,
+        "next": doc,
+    })))
+}
+
+/// Checks an opened "AI training" upload is an update for the open round, from an owner who has
+/// not contributed to it yet; returns what the receipt records.
+pub(crate) fn check_update(
+    enclave: &Enclave,
+    principal: &str,
+    plaintext: &[u8],
+) -> Result<Contribution, ApiError> {
+    let (delta, header) = read_update(plaintext).map_err(|_| bad_update("not a model update"))?;
+    let round = open_round(enclave)?.ok_or_else(|| bad_update("no round is open"))?;
+    if header.round != round.round || header.task != round.config.task {
+        return Err(bad_update("the update is for another round"));
+    }
+    if delta.dim != round.config.dim as usize || delta.labels != round.config.labels.len() {
+        return Err(bad_update("the update has another shape"));
+    }
+    if header.example_count > MAX_EXAMPLES {
+        return Err(bad_update("implausible example count"));
+    }
+    let already: Option<i64> = enclave.state.with(|c| {
+        c.query_row(
+            "SELECT 1 FROM learn_update WHERE round = ?1 AND principal = ?2",
+            params![round.round as i64, principal],
+            |r| r.get(0),
+        )
+        .optional()
+    })?;
+    if already.is_some() {
+        return Err(bad_update("this owner already contributed to the round"));
+    }
+    Ok(Contribution {
+        task: header.task,
+        round: header.round,
+        update_sha256: hex(&Sha256::digest(plaintext)),
+        example_count: header.example_count,
+    })
+}
+
+/// Keeps an accepted update for its round's average.
+pub(crate) fn keep_update(
+    enclave: &Enclave,
+    upload_id: &str,
+    principal: &str,
+    contribution: &Contribution,
+    plaintext: &[u8],
+) -> Result<(), ApiError> {
+    enclave.state.with(|c| {
+        c.execute(
+            "INSERT INTO learn_update (upload_id, round, principal, example_count, delta, at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                upload_id,
+                contribution.round as i64,
+                principal,
+                contribution.example_count as i64,
+                plaintext,
+                now_s()
+            ],
+        )
+    })?;
+    Ok(())
+}
