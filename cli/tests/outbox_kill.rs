@@ -137,6 +137,7 @@ fn killed_at_any_point_the_outbox_finishes_right() {
         let export = match held.subject {
             Subject::Memory(id) => outbox::export_memory(&graph, id, Vec::new()),
             Subject::Media(id) => outbox::export_media(&graph, id, Vec::new()),
+            Subject::Training => panic!("no model update was queued"),
         }
         .expect("export");
         let want: String = Sha256::digest(&export).iter().map(|b| format!("{b:02x}")).collect();

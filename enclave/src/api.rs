@@ -527,7 +527,8 @@ async fn complete_upload(
     .map_err(|_| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "verification task failed")
     })?;
-    let (sealed_sha256, sealed_bytes, plaintext_sha256, plaintext_bytes, plaintext) = match checked {
+    let (sealed_sha256, sealed_bytes, plaintext_sha256, plaintext_bytes, plaintext) = match checked
+    {
         Ok(found) if found.0 == upload.sealed_sha256 && found.1 == upload.sealed_bytes => found,
         Err(Refusal::Unreadable) => {
             return Err(ApiError::new(

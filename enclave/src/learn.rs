@@ -12,7 +12,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use heirloom_core::learn::protocol::{model_file, read_update};
-use heirloom_core::learn::{federated_average, Contribution, HeadWeights, RoundAnnouncement, RoundConfig};
+use heirloom_core::learn::{
+    federated_average, Contribution, HeadWeights, RoundAnnouncement, RoundConfig,
+};
 use heirloom_core::seal;
 use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Value};
@@ -123,7 +125,9 @@ fn publish(
 }
 
 /// `GET /v1/learn/round`: the open round's signed announcement.
-pub(crate) async fn current_round(State(enclave): State<Arc<Enclave>>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn current_round(
+    State(enclave): State<Arc<Enclave>>,
+) -> Result<Json<Value>, ApiError> {
     let round = open_round(&enclave)?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_round", "no round is open"))?;
     serde_json::from_str(&round.announcement).map(Json).map_err(|_| {
@@ -210,12 +214,7 @@ pub(crate) async fn close(
     let _guard = enclave.lock("learn/round").await;
     let round = open_round(&enclave)?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_round", "no round is open"))?;
-    let updates: Vec<(Vec<u8>, i64)> = enclave.state.with(|c| {
-        let mut stmt =
-            c.prepare("SELECT delta, example_count FROM learn_update WHERE round = ?1 ORDER BY upload_id")?;
-        let rows = stmt.query_map([round.round as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<Result<Vec<_>, _>>()
-    })?;
+    let updates = enclave.state.learn_updates(round.round)?;
     if (updates.len() as u64) < u64::from(round.config.min_clients) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -223,12 +222,13 @@ pub(crate) async fn close(
             format!("{} of {} updates", updates.len(), round.config.min_clients),
         ));
     }
-    let internal = |_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "model", "stored model damaged");
+    let internal =
+        |_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "model", "stored model damaged");
     let (global, _) = HeadWeights::from_safetensors(&round.model).map_err(internal)?;
     let mut deltas = Vec::with_capacity(updates.len());
     for (bytes, n) in &updates {
         let (delta, _) = read_update(bytes).map_err(internal)?;
-        deltas.push((delta, *n as u64));
+        deltas.push((delta, *n));
     }
     let examples: u64 = deltas.iter().map(|(_, n)| n).sum();
     let next = federated_average(&global, &deltas).map_err(internal)?;
@@ -251,6 +251,21 @@ pub(crate) async fn close(
         "examples": examples,
         "next": doc,
     })))
+}
+
+impl crate::state::State {
+    /// The updates held for `round` (their safetensors files and example counts), in a fixed
+    /// order. Empty once the round is averaged.
+    pub fn learn_updates(&self, round: u64) -> rusqlite::Result<Vec<(Vec<u8>, u64)>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT delta, example_count FROM learn_update WHERE round = ?1 ORDER BY upload_id",
+            )?;
+            let rows =
+                stmt.query_map([round as i64], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+            rows.collect()
+        })
+    }
 }
 
 /// Checks an opened "AI training" upload is an update for the open round, from an owner who has

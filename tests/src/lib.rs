@@ -24,6 +24,9 @@ use heirloom_enclave::objects::StoreConfig;
 use heirloom_enclave::{EnclaveConfig, Server};
 use std::time::Duration;
 
+/// The operator's bearer token of [`LocalEnclave`] (for `/v1/admin/*`).
+pub const ADMIN_TOKEN: &str = "heirloom-test-operator";
+
 /// The reference enclave on its own tokio runtime, in front of `weed`; stopped when dropped.
 #[derive(Debug)]
 pub struct LocalEnclave {
@@ -57,7 +60,7 @@ impl LocalEnclave {
                 secret_key: seaweed::SECRET_KEY.into(),
             },
             epoch_validity,
-            admin_token: None,
+            admin_token: Some(ADMIN_TOKEN.into()),
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

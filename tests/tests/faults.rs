@@ -123,6 +123,7 @@ fn a_thousand_faults_lose_nothing_and_duplicate_nothing() {
         let export = match held.subject {
             Subject::Memory(id) => outbox::export_memory(&graph, id, Vec::new()),
             Subject::Media(id) => outbox::export_media(&graph, id, Vec::new()),
+            Subject::Training => panic!("no model update was queued"),
         }
         .expect("export");
         let id = held.item_id;

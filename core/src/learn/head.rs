@@ -86,14 +86,18 @@ impl TaggerHead {
     /// A head holding `weights` (a global model, or a checkpoint).
     pub fn from_weights(weights: &super::HeadWeights) -> Result<Self, LearnError> {
         let head = Self::new(weights.dim, weights.labels)?;
-        let w = Tensor::from_vec(weights.weight.clone(), (weights.labels, weights.dim), &Device::Cpu)
-            .map_err(model_err)?;
+        let w =
+            Tensor::from_vec(weights.weight.clone(), (weights.labels, weights.dim), &Device::Cpu)
+                .map_err(model_err)?;
         let b = Tensor::from_vec(weights.bias.clone(), weights.labels, &Device::Cpu)
             .map_err(model_err)?;
         {
             let vars = head.varmap.data().lock().unwrap_or_else(|p| p.into_inner());
             let set = |name: &str, t: &Tensor| {
-                vars.get(name).ok_or(LearnError::Model { what: "the tagging head" })?.set(t).map_err(model_err)
+                vars.get(name)
+                    .ok_or(LearnError::Model { what: "the tagging head" })?
+                    .set(t)
+                    .map_err(model_err)
             };
             set("head.weight", &w)?;
             set("head.bias", &b)?;

@@ -120,9 +120,7 @@ pub fn join_round(
     }
     let head = TaggerHead::from_weights(&start)?;
     let deadline = Instant::now() + options.time_limit;
-    let stop = || {
-        options.cancel.is_cancelled() || Instant::now() >= deadline || !still_allowed()
-    };
+    let stop = || options.cancel.is_cancelled() || Instant::now() >= deadline || !still_allowed();
     let epochs = round.config.local_epochs;
     let mut on_epoch = |done: u32| {
         let weights = head.head_weights()?;
@@ -157,11 +155,10 @@ pub fn join_round(
     add_gaussian_noise(&mut delta, round.config.noise_multiplier * round.config.clip_norm)?;
     let update = HeadWeights::from_flat(global.dim, global.labels, &delta)?;
     let example_count = xs.len() as u64;
-    let file =
-        update.to_safetensors(&model_metadata(&task, round.round, Some(example_count)))?;
+    let file = update.to_safetensors(&model_metadata(&task, round.round, Some(example_count)))?;
     let sha256 = sha256_hex(&file);
-    let announcement =
-        crate::seal::canonical_json(&doc).map_err(|_| LearnError::Untrusted { what: "round announcement" })?;
+    let announcement = crate::seal::canonical_json(&doc)
+        .map_err(|_| LearnError::Untrusted { what: "round announcement" })?;
     let (item_id, epsilon_round, epsilon_total) = store::record_update(
         graph,
         &NewUpdate {

@@ -19,12 +19,16 @@ pub mod protocol;
 mod store;
 
 pub use head::TaggerHead;
-pub use join::{join_round, status, Conditions, JoinOptions, JoinOutcome, LearnStatus, MIN_EXAMPLES};
+pub use join::{
+    join_round, status, Conditions, JoinOptions, JoinOutcome, LearnStatus, MIN_EXAMPLES,
+};
 pub use model::{federated_average, HeadWeights};
 pub use privacy::{add_gaussian_noise, clip_l2, l2_norm, PrivacyBudget, RdpAccountant, RDP_ORDERS};
 pub use protocol::{Contribution, RoundAnnouncement, RoundConfig};
+pub use store::{
+    budget, emotion_examples, ledger, set_budget, LedgerEntry, DEFAULT_BUDGET, MAX_EXAMPLES,
+};
 pub(crate) use store::{contribution_matches, write_update};
-pub use store::{budget, emotion_examples, ledger, set_budget, LedgerEntry, DEFAULT_BUDGET, MAX_EXAMPLES};
 
 /// What went wrong in learning. Never carries the owner's data.
 #[derive(Debug, thiserror::Error)]

@@ -75,7 +75,8 @@ impl HeadWeights {
     pub fn to_safetensors(&self, metadata: &[(&str, String)]) -> Result<Vec<u8>, LearnError> {
         let bytes = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
         let (w, b) = (bytes(&self.weight), bytes(&self.bias));
-        let view = |shape: Vec<usize>, data| safetensors::tensor::TensorView::new(Dtype::F32, shape, data);
+        let view =
+            |shape: Vec<usize>, data| safetensors::tensor::TensorView::new(Dtype::F32, shape, data);
         let tensors = vec![
             ("head.bias", view(vec![self.labels], &b).map_err(|_| invalid("bias shape"))?),
             (
@@ -114,7 +115,8 @@ impl HeadWeights {
         let floats = |data: &[u8]| -> Vec<f32> {
             data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
         };
-        let weights = HeadWeights { dim, labels, weight: floats(weight.data()), bias: floats(bias.data()) };
+        let weights =
+            HeadWeights { dim, labels, weight: floats(weight.data()), bias: floats(bias.data()) };
         if weights.weight.iter().chain(&weights.bias).any(|v| !v.is_finite()) {
             return Err(invalid("a weight that is not a finite number"));
         }

@@ -70,7 +70,9 @@ impl RoundConfig {
         if !(1..=4096).contains(&self.dim) {
             return bad("an embedding width of 1 to 4096");
         }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate <= 10.0)
+        if !(self.learning_rate.is_finite()
+            && self.learning_rate > 0.0
+            && self.learning_rate <= 10.0)
         {
             return bad("a learning rate in (0, 10]");
         }
@@ -156,9 +158,16 @@ pub struct UpdateHeader {
 }
 
 /// The metadata a model file or an update carries.
-pub(crate) fn model_metadata(task: &str, round: u64, example_count: Option<u64>) -> Vec<(&'static str, String)> {
-    let mut meta =
-        vec![("format", MODEL_FORMAT.to_owned()), ("task", task.to_owned()), ("round", round.to_string())];
+pub(crate) fn model_metadata(
+    task: &str,
+    round: u64,
+    example_count: Option<u64>,
+) -> Vec<(&'static str, String)> {
+    let mut meta = vec![
+        ("format", MODEL_FORMAT.to_owned()),
+        ("task", task.to_owned()),
+        ("round", round.to_string()),
+    ];
     if let Some(n) = example_count {
         meta.push(("example_count", n.to_string()));
     }

@@ -36,7 +36,7 @@ struct Spent {
 
 /// The owner's budget and what has been spent against it.
 pub fn budget(graph: &MemoryGraph) -> Result<(PrivacyBudget, RdpAccountant), LearnError> {
-    graph.database().read(|tx| budget_in(tx))
+    graph.database().read(budget_in)
 }
 
 fn budget_in(tx: &Transaction<'_>) -> Result<(PrivacyBudget, RdpAccountant), LearnError> {
@@ -51,8 +51,9 @@ fn budget_in(tx: &Transaction<'_>) -> Result<(PrivacyBudget, RdpAccountant), Lea
     let spent = if spent == "[]" {
         RdpAccountant::default()
     } else {
-        let s: Spent = serde_json::from_str(&spent)
-            .map_err(|_| LearnError::InvalidInput { reason: "stored privacy spending is damaged" })?;
+        let s: Spent = serde_json::from_str(&spent).map_err(|_| LearnError::InvalidInput {
+            reason: "stored privacy spending is damaged",
+        })?;
         RdpAccountant::from_parts(s.rdp, s.rounds)?
     };
     Ok((PrivacyBudget { epsilon, delta }, spent))
@@ -76,10 +77,16 @@ fn save_budget_in(
 }
 
 /// Sets the owner's ceiling. Lowering it below what is spent is allowed: no further round fits.
-pub fn set_budget(graph: &MemoryGraph, budget: PrivacyBudget, now_ms: i64) -> Result<(), LearnError> {
-    if !(budget.epsilon.is_finite() && budget.epsilon > 0.0)
-        || !(budget.delta > 0.0 && budget.delta < 1e-3)
-    {
+pub fn set_budget(
+    graph: &MemoryGraph,
+    budget: PrivacyBudget,
+    now_ms: i64,
+) -> Result<(), LearnError> {
+    let fine = budget.epsilon.is_finite()
+        && budget.epsilon > 0.0
+        && budget.delta > 0.0
+        && budget.delta < 1e-3;
+    if !fine {
         return Err(LearnError::InvalidInput { reason: "ε must be positive and δ below 0.001" });
     }
     graph.database().write(|tx| {

@@ -36,22 +36,29 @@ fn a_tampered_or_unsigned_round_or_model_is_refused() {
     let enclave = SigningIdentity::generate().expect("key");
     let other = SigningIdentity::generate().expect("key");
     let pinned = [enclave.verifying_key()];
-    let weights = HeadWeights::from_flat(4, 3, &(0..15).map(|i| i as f32 / 10.0).collect::<Vec<_>>())
-        .expect("weights");
+    let weights =
+        HeadWeights::from_flat(4, 3, &(0..15).map(|i| i as f32 / 10.0).collect::<Vec<_>>())
+            .expect("weights");
     let (doc, model) = announced(&enclave, &weights);
     let round = RoundAnnouncement::verify(&doc, &pinned).expect("genuine round");
     assert_eq!(round.open_model(&model).expect("genuine model"), weights);
 
     // Signed by a key the phone does not pin.
     let (forged, _) = announced(&other, &weights);
-    assert!(matches!(RoundAnnouncement::verify(&forged, &pinned), Err(LearnError::Untrusted { .. })));
+    assert!(matches!(
+        RoundAnnouncement::verify(&forged, &pinned),
+        Err(LearnError::Untrusted { .. })
+    ));
     // Unsigned, and a signed one with a setting changed (no noise).
     let mut unsigned = doc.clone();
     unsigned.as_object_mut().expect("object").remove("signature");
     assert!(RoundAnnouncement::verify(&unsigned, &pinned).is_err());
     let mut edited = doc.clone();
     edited["config"]["noise_multiplier"] = serde_json::json!("0");
-    assert!(matches!(RoundAnnouncement::verify(&edited, &pinned), Err(LearnError::Untrusted { .. })));
+    assert!(matches!(
+        RoundAnnouncement::verify(&edited, &pinned),
+        Err(LearnError::Untrusted { .. })
+    ));
     // A model with one weight changed, truncated, or of another round.
     let mut flipped = model.clone();
     let last = flipped.len() - 1;
@@ -98,9 +105,8 @@ fn a_signed_round_with_unsafe_settings_is_refused() {
 #[test]
 fn an_update_keeps_its_metadata_and_opens_only_with_the_enclave_key() {
     let delta = HeadWeights::from_flat(4, 3, &[0.25; 15]).expect("delta");
-    let file = delta
-        .to_safetensors(&protocol::model_metadata(EMOTION_TASK, 3, Some(42)))
-        .expect("update");
+    let file =
+        delta.to_safetensors(&protocol::model_metadata(EMOTION_TASK, 3, Some(42))).expect("update");
     let (back, header) = read_update(&file).expect("read");
     assert_eq!(back, delta);
     assert_eq!((header.round, header.example_count, header.task.as_str()), (3, 42, EMOTION_TASK));
@@ -137,8 +143,10 @@ fn fedavg_weights_updates_by_example_count_and_refuses_bad_rounds() {
 fn data() -> (Vec<Vec<f32>>, Vec<u32>) {
     let xs: Vec<Vec<f32>> = (0..60)
         .map(|i| {
-            let c = (i % 3) as usize;
-            (0..4).map(|d| if d == c { 1.0 } else { 0.1 * ((i * 7 + d) % 5) as f32 / 5.0 }).collect()
+            let c = i % 3;
+            (0..4)
+                .map(|d| if d == c { 1.0 } else { 0.1 * ((i * 7 + d) % 5) as f32 / 5.0 })
+                .collect()
         })
         .collect();
     let ys = (0..60).map(|i| (i % 3) as u32).collect();
@@ -150,9 +158,8 @@ fn stopped_training_resumes_from_its_checkpoint_to_the_same_weights() {
     let (xs, ys) = data();
     let start = HeadWeights::zeros(4, 3).expect("zeros");
     let straight = TaggerHead::from_weights(&start).expect("head");
-    let done = straight
-        .train_sgd(&xs, &ys, (0, 4), 8, 0.5, &|| false, &mut |_| Ok(()))
-        .expect("train");
+    let done =
+        straight.train_sgd(&xs, &ys, (0, 4), 8, 0.5, &|| false, &mut |_| Ok(())).expect("train");
     assert_eq!(done, 4);
     assert!(straight.accuracy(&xs, &ys).expect("accuracy") > 0.9);
 
