@@ -176,6 +176,10 @@ pub enum Command {
     /// acting staff member is --staff (or $HEIRLOOM_KIOSK_STAFF) with $HEIRLOOM_KIOSK_PIN.
     #[command(subcommand)]
     Kiosk(crate::kiosk::KioskCommand),
+    /// Federated learning: status, privacy budget, join the enclave's round, the contribution
+    /// ledger, and a simulated federation. Needs the "AI training" consent for `training`.
+    #[command(subcommand)]
+    Learn(crate::learn::LearnCommand),
     /// The owner's keys: show the public keys, print the recovery kit, restore from it.
     #[command(subcommand)]
     Identity(IdentityCommand),
@@ -611,8 +615,12 @@ pub enum OutboxCommand {
 
 fn subject(text: &str) -> Result<heirloom_core::consent::Subject, String> {
     use heirloom_core::consent::Subject;
+    if text == "training" {
+        return Ok(Subject::Training);
+    }
     let (kind, id) = text.split_once(':').unwrap_or(("memory", text));
-    let id: i64 = id.parse().map_err(|_| "a memory id, memory:ID or media:ID".to_owned())?;
+    let id: i64 =
+        id.parse().map_err(|_| "a memory id, memory:ID, media:ID or training".to_owned())?;
     match kind {
         "memory" => Ok(Subject::Memory(id)),
         "media" => Ok(Subject::Media(id)),
@@ -667,6 +675,7 @@ impl Command {
             Command::Video(VideoCommand::Storyboard { .. }) => "video storyboard",
             Command::Video(VideoCommand::Render { .. }) => "video render",
             Command::Kiosk(k) => k.name(),
+            Command::Learn(l) => l.name(),
             Command::Share(ShareCommand::Add { .. }) => "share add",
             Command::Share(ShareCommand::Manifest { .. }) => "share manifest",
             Command::Share(ShareCommand::Receive { .. }) => "share receive",

@@ -248,7 +248,13 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
     if let Command::Kiosk(command) = &cli.command {
         return crate::kiosk::run(cli, command, name, out);
     }
+    if let Command::Learn(command @ crate::learn::LearnCommand::Simulate { .. }) = &cli.command {
+        return crate::learn::simulate(command, name, out);
+    }
     let graph = open(cli)?;
+    if let Command::Learn(command) = &cli.command {
+        return crate::learn::run(&graph, command, name, out);
+    }
     if crate::understand::run(&graph, &cli.command, name, out)?.is_some() {
         return Ok(());
     }
@@ -428,6 +434,7 @@ pub fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
         | Command::Interview(_) => {} // handled by understand::run above
         Command::Seal { .. } | Command::Open { .. } | Command::Keygen { .. } => {} // sealing::run
         Command::Kiosk(_) => {} // kiosk::run, before the owner's graph opens
+        Command::Learn(_) => {} // learn::run
         Command::Media(_)
         | Command::Photo(_)
         | Command::Video(_)

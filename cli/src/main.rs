@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod kiosk;
+mod learn;
 mod output;
 mod paths;
 mod sealing;

@@ -27,6 +27,17 @@ pub enum CliError {
     Render(String),
     /// Kiosk mode refused or failed.
     Kiosk(heirloom_core::kiosk::KioskError),
+    /// Federated learning refused or failed.
+    Learn(heirloom_core::learn::LearnError),
+}
+
+impl From<heirloom_core::learn::LearnError> for CliError {
+    fn from(e: heirloom_core::learn::LearnError) -> Self {
+        match e {
+            heirloom_core::learn::LearnError::Outbox(o) => Self::Outbox(o),
+            other => Self::Learn(other),
+        }
+    }
 }
 
 impl From<heirloom_core::kiosk::KioskError> for CliError {
@@ -80,6 +91,21 @@ impl CliError {
             CliError::Usage(_) => ("usage", 2),
             CliError::Input(_) => ("input", 1),
             CliError::Render(_) => ("render", 1),
+            CliError::Learn(l) => {
+                use heirloom_core::learn::LearnError as L;
+                match l {
+                    L::ConsentRequired => ("consent_required", 6),
+                    L::BudgetExceeded { .. } => ("budget_exceeded", 10),
+                    L::NotNow | L::NotEnoughExamples { .. } | L::AlreadyJoined { .. } => {
+                        ("not_now", 10)
+                    }
+                    L::Untrusted { .. } => ("enclave_untrusted", 7),
+                    L::InvalidInput { .. } => ("invalid_input", 1),
+                    L::Cancelled => ("cancelled", 130),
+                    L::Storage => ("storage", 4),
+                    _ => ("internal", 1),
+                }
+            }
             CliError::Kiosk(k) => {
                 use heirloom_core::kiosk::KioskError as K;
                 match k {
@@ -190,6 +216,7 @@ impl CliError {
             CliError::Seal(e) => e.to_string(),
             CliError::Outbox(e) => e.to_string(),
             CliError::Kiosk(e) => e.to_string(),
+            CliError::Learn(e) => e.to_string(),
             CliError::Usage(m) | CliError::Input(m) | CliError::Render(m) => m.clone(),
         }
     }

@@ -82,7 +82,7 @@ pub(crate) fn run_outbox(
     Ok(())
 }
 
-fn outbox_config(args: &EnclaveArgs) -> Result<OutboxConfig, CliError> {
+pub(crate) fn outbox_config(args: &EnclaveArgs) -> Result<OutboxConfig, CliError> {
     let url = args.url.clone().ok_or_else(|| {
         CliError::Usage("no enclave: pass --enclave URL or set HEIRLOOM_ENCLAVE_URL".into())
     })?;

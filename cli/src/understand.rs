@@ -21,7 +21,7 @@ fn now_ms() -> i64 {
 }
 
 /// The models folder: `--models-dir`, `$HEIRLOOM_MODELS`, or the checkout's models/cache.
-fn models_dir(explicit: Option<&PathBuf>) -> PathBuf {
+pub(crate) fn models_dir(explicit: Option<&PathBuf>) -> PathBuf {
     explicit.cloned().unwrap_or_else(ModelKind::default_dir)
 }
 

@@ -191,6 +191,12 @@ async fn plan_upload(
         return Err(ApiError::bad("manifest", "too many parts"));
     }
     let consent = check_consent(&enclave, &manifest)?;
+    if consent.subject == consent::Subject::Training {
+        if consent.purpose != Purpose::AiTraining {
+            return Err(ApiError::bad("manifest", "model updates are for AI training only"));
+        }
+        learn::mark_model_upload(&enclave, &manifest.upload_id)?;
+    }
     let existing = enclave.state.upload(&manifest.upload_id)?;
     let same_manifest = |u: &crate::state::Upload| {
         u.sealed_sha256 == manifest.sealed_sha256
@@ -511,7 +517,7 @@ async fn complete_upload(
         )?;
     }
     let share = upload.purpose == Purpose::ShareWithFamily.as_str();
-    let training = upload.purpose == Purpose::AiTraining.as_str();
+    let training = learn::is_model_upload(&enclave, &upload.upload_id)?;
     let keep = if training { learn::MAX_UPDATE_BYTES } else { 0 };
     let identity = enclave.keys.upload_identity(upload.key_epoch);
     let reader = enclave.objects.reader(&upload.object_key).await?;

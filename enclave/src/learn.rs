@@ -35,6 +35,10 @@ CREATE TABLE IF NOT EXISTS learn_round (
     opened_at     INTEGER NOT NULL,
     closed_at     INTEGER
 );
+-- Uploads made under a consent for model updates (subject `training`): opened as updates.
+CREATE TABLE IF NOT EXISTS learn_upload (
+    upload_id TEXT PRIMARY KEY
+);
 -- Updates of the open round (deleted when it is averaged, or when their consent is withdrawn).
 CREATE TABLE IF NOT EXISTS learn_update (
     upload_id     TEXT PRIMARY KEY,
@@ -266,6 +270,23 @@ impl crate::state::State {
             rows.collect()
         })
     }
+}
+
+/// Notes that `upload_id` is a model update (its consent is for subject `training`).
+pub(crate) fn mark_model_upload(enclave: &Enclave, upload_id: &str) -> Result<(), ApiError> {
+    enclave.state.with(|c| {
+        c.execute("INSERT OR IGNORE INTO learn_upload (upload_id) VALUES (?1)", [upload_id])
+    })?;
+    Ok(())
+}
+
+/// Whether `upload_id` is a model update (see [`mark_model_upload`]).
+pub(crate) fn is_model_upload(enclave: &Enclave, upload_id: &str) -> Result<bool, ApiError> {
+    let found: Option<i64> = enclave.state.with(|c| {
+        c.query_row("SELECT 1 FROM learn_upload WHERE upload_id = ?1", [upload_id], |r| r.get(0))
+            .optional()
+    })?;
+    Ok(found.is_some())
 }
 
 /// Checks an opened "AI training" upload is an update for the open round, from an owner who has

@@ -7,7 +7,7 @@
 
 use super::protocol::{model_metadata, sha256_hex, RoundAnnouncement};
 use super::store::{self, NewUpdate};
-use super::{add_gaussian_noise, clip_l2, HeadWeights, LearnError, TaggerHead};
+use super::{add_gaussian_noise, clip_l2, HeadWeights, LearnError, RoundConfig, TaggerHead};
 use crate::consent::{self, Purpose, Subject};
 use crate::graph::MemoryGraph;
 use crate::outbox::client::Client;
@@ -75,14 +75,33 @@ pub enum JoinOutcome {
     AlreadyJoined { round: u64 },
 }
 
-/// Joins the enclave's open round if everything allows it (see the module's notes).
-/// `conditions` is read again between batches through `still_allowed`.
+/// Joins the enclave's open round if everything allows it (see the module's notes), training
+/// on the owner's confirmed emotions. `still_allowed` is asked between batches (the shell's
+/// conditions may change).
 pub fn join_round(
     graph: &MemoryGraph,
     config: &OutboxConfig,
     options: &JoinOptions,
     still_allowed: &dyn Fn() -> bool,
     now_ms: i64,
+) -> Result<JoinOutcome, LearnError> {
+    join_round_with(graph, config, options, still_allowed, now_ms, &|round| {
+        store::emotion_examples(graph, &round.labels, round.dim as usize)
+    })
+}
+
+/// The examples a round trains on, for its settings.
+pub type Examples<'a> = dyn Fn(&RoundConfig) -> Result<(Vec<Vec<f32>>, Vec<u32>), LearnError> + 'a;
+
+/// [`join_round`] with the examples from `examples` (the simulation's phones bring their own
+/// labelled data; everything else is the same path).
+pub fn join_round_with(
+    graph: &MemoryGraph,
+    config: &OutboxConfig,
+    options: &JoinOptions,
+    still_allowed: &dyn Fn() -> bool,
+    now_ms: i64,
+    examples: &Examples<'_>,
 ) -> Result<JoinOutcome, LearnError> {
     if !options.conditions.allow_training() {
         return Err(LearnError::NotNow);
@@ -104,8 +123,7 @@ pub fn join_round(
     budget.check_round(&spent, round.config.noise_multiplier)?;
     let model = client.learn_model(round.round, round.model_bytes.min(MAX_MODEL_BYTES))?;
     let global = round.open_model(&model)?;
-    let dim = round.config.dim as usize;
-    let (xs, ys) = store::emotion_examples(graph, &round.config.labels, dim)?;
+    let (xs, ys) = examples(&round.config)?;
     if xs.len() < MIN_EXAMPLES {
         return Err(LearnError::NotEnoughExamples { have: xs.len(), need: MIN_EXAMPLES });
     }

@@ -10,12 +10,15 @@
 //! - `protocol`: the enclave's signed round announcement, update metadata, contributions.
 //! - `join`: the phone's side of a round, gated by consent, budget and device conditions.
 //! - `store`: budget, updates, checkpoint, labelled examples and the contribution ledger.
+//! - `simulation`: a federation of simulated phones through a real enclave, with accuracy
+//!   curves next to central training.
 
 mod head;
 mod join;
 mod model;
 mod privacy;
 pub mod protocol;
+pub mod simulation;
 mod store;
 
 pub use head::TaggerHead;

@@ -131,6 +131,22 @@ impl Client {
         self.post(&format!("/v1/uploads/{upload_id}/complete"), &CompleteRequest { parts })
     }
 
+    /// An operator call (`/v1/admin/…`) with the operator's bearer token.
+    pub(crate) fn admin(
+        &self,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, OutboxError> {
+        let mut request = self.http.post(format!("{}{path}", self.base)).bearer_auth(token);
+        if let Some(body) = body {
+            let bytes = serde_json::to_vec(body)
+                .map_err(|_| OutboxError::Internal { what: "request body" })?;
+            request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(bytes);
+        }
+        self.send(request)
+    }
+
     /// The enclave's signed announcement of the open federated round.
     pub(crate) fn learn_round(&self) -> Result<Value, OutboxError> {
         self.send(self.http.get(format!("{}/v1/learn/round", self.base)))

@@ -1,0 +1,127 @@
+//! `heirloom learn …` against a real SeaweedFS and the reference enclave on loopback: a
+//! simulated federation of 20 label-skewed phones (MiniLM embeddings of the labelled set) whose
+//! held-out accuracy improves over rounds, next to central training; then an owner's own store
+//! joins the open round under consent, and its ledger holds the enclave's signed receipt.
+
+use heirloom_tests::seaweed::Seaweed;
+use heirloom_tests::{LocalEnclave, ADMIN_TOKEN};
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+fn run(dir: &Path, args: &[&str]) -> (bool, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_heirloom"))
+        .arg("--json")
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg("--key-file")
+        .arg(dir.join("keys"))
+        .args(args)
+        .env("HEIRLOOM_ENCLAVE_ADMIN_TOKEN", ADMIN_TOKEN)
+        .output()
+        .expect("run heirloom");
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{args:?}: {}", String::from_utf8_lossy(&out.stderr)));
+    (doc["ok"] == true, doc)
+}
+
+fn ok(dir: &Path, args: &[&str]) -> Value {
+    let (fine, doc) = run(dir, args);
+    assert!(fine, "{args:?}: {doc}");
+    doc["data"].clone()
+}
+
+#[test]
+fn a_simulated_federation_learns_and_an_owner_joins_with_consent() {
+    let weed = Seaweed::start();
+    let enclave = LocalEnclave::start(&weed, None);
+    let key = enclave.server().enclave.keys.signing().verifying_key().to_string();
+    let url = enclave.url();
+    let home = tempfile::tempdir().expect("home");
+    let d = home.path();
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/emotion_set.tsv");
+    let e = ["--enclave", url.as_str(), "--enclave-key", key.as_str()];
+
+    let sim = ok(
+        d,
+        &[
+            &["learn", "simulate", "--data", data, "--clients", "20", "--rounds", "4"][..],
+            &["--per-client", "12", "--test-limit", "96"],
+            &e,
+        ]
+        .concat(),
+    );
+    let rounds = sim["rounds"].as_array().expect("rounds");
+    assert_eq!(rounds.len(), 4, "{sim}");
+    let acc = |r: &Value, k: &str| r[k].as_f64().expect("accuracy");
+    let first = acc(&rounds[0], "federated_accuracy");
+    let last = acc(&rounds[3], "federated_accuracy");
+    let central = acc(&rounds[3], "centralised_accuracy");
+    eprintln!(
+        "federated {:?}",
+        rounds.iter().map(|r| acc(r, "federated_accuracy")).collect::<Vec<_>>()
+    );
+    eprintln!(
+        "central {:?}",
+        rounds.iter().map(|r| acc(r, "centralised_accuracy")).collect::<Vec<_>>()
+    );
+    for r in rounds {
+        assert_eq!(r["clients"], 20);
+        assert!(r["update_bytes"].as_u64().expect("bytes") > 384 * 10 * 4);
+    }
+    // Eight emotions: chance is 1/8. The federation learns, and central training is the bar.
+    assert!(last > 0.3 && last >= first, "federated {first} → {last}");
+    assert!(central > last - 0.05 && central > 0.5, "central {central}, federated {last}");
+
+    // An owner's own store: no consent, no round joined; then with consent it joins round 5.
+    ok(d, &["init"]);
+    let story = "I was so happy at the summer fair.\nWe laughed all evening at the dance hall.\n\
+                 I cried at my mother's funeral.\nI was heartbroken when the dog died.\n\
+                 I was proud when my son graduated.\nIt was my proudest moment at the works.";
+    let memory = ok(d, &["add", "--title", "Feelings", "--text", story]);
+    let emotions: Vec<&Value> = memory["entities"]
+        .as_array()
+        .expect("entities")
+        .iter()
+        .filter(|e| e["kind"] == "emotion")
+        .map(|e| &e["id"])
+        .collect();
+    let mut confirmed = 0;
+    for mention in memory["mentions"].as_array().expect("mentions") {
+        if emotions.contains(&&mention["entity_id"]) {
+            ok(d, &["facts", "confirm", &mention["id"].to_string()]);
+            confirmed += 1;
+        }
+    }
+    assert!(confirmed >= 5, "{memory}");
+    let join = [&["learn", "join", "--charging", "--idle"][..], &e].concat();
+    let (fine, doc) = run(d, &join);
+    assert!(!fine && doc["error"]["kind"] == "consent_required", "{doc}");
+    ok(d, &["consent", "give", "training", "--purpose", "ai_training"]);
+    let (fine, doc) = run(d, &[&["learn", "join"][..], &e].concat());
+    assert!(!fine && doc["error"]["kind"] == "not_now", "not charging: {doc}");
+    // One round at σ = 0.5 costs ε ≈ 10.8: more than the default budget (ε = 8).
+    let (fine, doc) = run(d, &join);
+    assert!(!fine && doc["error"]["kind"] == "budget_exceeded", "{doc}");
+    ok(d, &["learn", "budget", "--epsilon", "12"]);
+    let joined = ok(d, &join);
+    assert_eq!(
+        (joined["state"].as_str(), joined["round"].as_u64()),
+        (Some("queued"), Some(5)),
+        "{joined}"
+    );
+    assert_eq!(joined["sent"]["uploaded"], 1, "{joined}");
+    assert_eq!(ok(d, &join)["state"], "already_joined");
+    let ledger = ok(d, &["learn", "ledger"]);
+    let entry = &ledger[0];
+    assert_eq!(entry["state"], "uploaded");
+    assert_eq!(entry["receipt"]["contribution"]["round"], 5, "{entry}");
+    assert_eq!(entry["receipt"]["contribution"]["update_sha256"], entry["update_sha256"]);
+    let status = ok(d, &["learn", "status"]);
+    assert_eq!(
+        (status["consent"].as_bool(), status["rounds"].as_u64()),
+        (Some(true), Some(1)),
+        "{status}"
+    );
+    assert!(status["spent_epsilon"].as_f64().expect("ε") > 10.0, "{status}");
+}
