@@ -81,8 +81,12 @@ pub enum LearnCommand {
         batch_size: u32,
         #[arg(long, default_value_t = 1.0)]
         clip_norm: f64,
-        #[arg(long, default_value_t = 0.5)]
+        #[arg(long, default_value_t = 1.0)]
         noise_multiplier: f64,
+        /// Split the noise over this many clients (distributed DP; default: all of them). 1
+        /// puts the whole σC on every update (local DP).
+        #[arg(long)]
+        noise_shares: Option<u32>,
         /// Folder with the MiniLM model (default: $HEIRLOOM_MODELS or the user's models folder).
         #[arg(long)]
         models_dir: Option<PathBuf>,
@@ -258,6 +262,7 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
         batch_size,
         clip_norm,
         noise_multiplier,
+        noise_shares,
         models_dir,
     } = command
     else {
@@ -302,6 +307,7 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
             batch_size: *batch_size,
             clip_norm: *clip_norm,
             noise_multiplier: *noise_multiplier,
+            noise_shares: noise_shares.unwrap_or(*clients as u32),
             min_clients: (*clients).min(u32::MAX as usize) as u32,
         },
         admin_token: admin_token.clone(),
@@ -338,6 +344,7 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
         "per_client": per_client,
         "held_out": dataset.test.len(),
         "noise_multiplier": noise_multiplier,
+        "noise_shares": noise_shares.unwrap_or(*clients as u32),
         "clip_norm": clip_norm,
         "rounds": reports.iter().map(|r| json!({
             "round": r.round,

@@ -45,18 +45,19 @@ fn a_simulated_federation_learns_and_an_owner_joins_with_consent() {
     let sim = ok(
         d,
         &[
-            &["learn", "simulate", "--data", data, "--clients", "20", "--rounds", "4"][..],
-            &["--per-client", "12", "--test-limit", "96"],
+            &["learn", "simulate", "--data", data, "--clients", "20", "--rounds", "5"][..],
+            &["--per-client", "24", "--test-limit", "96", "--skew", "0.5"],
+            &["--noise-multiplier", "0.3", "--clip-norm", "1"],
             &e,
         ]
         .concat(),
     );
     let rounds = sim["rounds"].as_array().expect("rounds");
-    assert_eq!(rounds.len(), 4, "{sim}");
+    assert_eq!(rounds.len(), 5, "{sim}");
     let acc = |r: &Value, k: &str| r[k].as_f64().expect("accuracy");
-    let first = acc(&rounds[0], "federated_accuracy");
-    let last = acc(&rounds[3], "federated_accuracy");
-    let central = acc(&rounds[3], "centralised_accuracy");
+    let federated = |i: usize| acc(&rounds[i], "federated_accuracy");
+    let (first, last) = ((federated(0) + federated(1)) / 2.0, (federated(3) + federated(4)) / 2.0);
+    let central = acc(&rounds[4], "centralised_accuracy");
     eprintln!(
         "federated {:?}",
         rounds.iter().map(|r| acc(r, "federated_accuracy")).collect::<Vec<_>>()
@@ -69,11 +70,13 @@ fn a_simulated_federation_learns_and_an_owner_joins_with_consent() {
         assert_eq!(r["clients"], 20);
         assert!(r["update_bytes"].as_u64().expect("bytes") > 384 * 10 * 4);
     }
-    // Eight emotions: chance is 1/8. The federation learns, and central training is the bar.
-    assert!(last > 0.3 && last >= first, "federated {first} → {last}");
-    assert!(central > last - 0.05 && central > 0.5, "central {central}, federated {last}");
+    // Eight emotions: chance is 1/8. The federation learns (the noise makes single rounds
+    // wobble, so the first two rounds' mean is compared with the last two's); central training
+    // is the bar.
+    assert!(last > 0.25 && last > first, "federated {first} → {last}");
+    assert!(central > last && central > 0.8, "central {central}, federated {last}");
 
-    // An owner's own store: no consent, no round joined; then with consent it joins round 5.
+    // An owner's own store: no consent, no round joined; then with consent it joins round 6.
     ok(d, &["init"]);
     let story = "I was so happy at the summer fair.\nWe laughed all evening at the dance hall.\n\
                  I cried at my mother's funeral.\nI was heartbroken when the dog died.\n\
@@ -100,14 +103,14 @@ fn a_simulated_federation_learns_and_an_owner_joins_with_consent() {
     ok(d, &["consent", "give", "training", "--purpose", "ai_training"]);
     let (fine, doc) = run(d, &[&["learn", "join"][..], &e].concat());
     assert!(!fine && doc["error"]["kind"] == "not_now", "not charging: {doc}");
-    // One round at σ = 0.5 costs ε ≈ 10.8: more than the default budget (ε = 8).
+    // One round at σ = 0.3 costs ε ≈ 20.4: more than the default budget (ε = 8).
     let (fine, doc) = run(d, &join);
     assert!(!fine && doc["error"]["kind"] == "budget_exceeded", "{doc}");
-    ok(d, &["learn", "budget", "--epsilon", "12"]);
+    ok(d, &["learn", "budget", "--epsilon", "25"]);
     let joined = ok(d, &join);
     assert_eq!(
         (joined["state"].as_str(), joined["round"].as_u64()),
-        (Some("queued"), Some(5)),
+        (Some("queued"), Some(6)),
         "{joined}"
     );
     assert_eq!(joined["sent"]["uploaded"], 1, "{joined}");
@@ -115,7 +118,7 @@ fn a_simulated_federation_learns_and_an_owner_joins_with_consent() {
     let ledger = ok(d, &["learn", "ledger"]);
     let entry = &ledger[0];
     assert_eq!(entry["state"], "uploaded");
-    assert_eq!(entry["receipt"]["contribution"]["round"], 5, "{entry}");
+    assert_eq!(entry["receipt"]["contribution"]["round"], 6, "{entry}");
     assert_eq!(entry["receipt"]["contribution"]["update_sha256"], entry["update_sha256"]);
     let status = ok(d, &["learn", "status"]);
     assert_eq!(
@@ -123,5 +126,7 @@ fn a_simulated_federation_learns_and_an_owner_joins_with_consent() {
         (Some(true), Some(1)),
         "{status}"
     );
-    assert!(status["spent_epsilon"].as_f64().expect("ε") > 10.0, "{status}");
+    assert!(status["spent_epsilon"].as_f64().expect("ε") > 20.0, "{status}");
+    // The noise was split over the 20 clients: the update alone would reveal more.
+    assert!(entry["epsilon_update"].as_f64() > entry["epsilon_round"].as_f64(), "{entry}");
 }

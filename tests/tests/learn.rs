@@ -99,6 +99,7 @@ fn round_config() -> RoundConfig {
         batch_size: 4,
         clip_norm: 1.0,
         noise_multiplier: 1.0,
+        noise_shares: 1,
         min_clients: 3,
     }
 }

@@ -170,7 +170,11 @@ pub fn join_round_with(
     let local = head.head_weights()?;
     let mut delta = local.minus(&global)?.flat();
     let norm_before_clip = clip_l2(&mut delta, round.config.clip_norm)?;
-    add_gaussian_noise(&mut delta, round.config.noise_multiplier * round.config.clip_norm)?;
+    let shares = f64::from(round.config.noise_shares.max(1));
+    add_gaussian_noise(
+        &mut delta,
+        round.config.noise_multiplier * round.config.clip_norm / shares.sqrt(),
+    )?;
     let update = HeadWeights::from_flat(global.dim, global.labels, &delta)?;
     let example_count = xs.len() as u64;
     let file = update.to_safetensors(&model_metadata(&task, round.round, Some(example_count)))?;
@@ -187,6 +191,7 @@ pub fn join_round_with(
             sha256: &sha256,
             example_count,
             noise_multiplier: round.config.noise_multiplier,
+            noise_shares: round.config.noise_shares,
         },
         now_ms,
     )?;

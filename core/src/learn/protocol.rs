@@ -31,9 +31,14 @@ pub struct RoundConfig {
     /// L2 bound C each update is clipped to.
     #[serde(with = "float_text")]
     pub clip_norm: f64,
-    /// σ: the noise added has standard deviation σ·C.
+    /// σ: the noise the round's aggregate carries has standard deviation at least σ·C.
     #[serde(with = "float_text")]
     pub noise_multiplier: f64,
+    /// Over how many clients the noise is split: each adds N(0, (σC)²/shares), so the sum of
+    /// at least `shares` updates carries N(0, (σC)²) or more (distributed DP; the enclave
+    /// releases only averages of at least `min_clients ≥ shares` updates). 1: every update
+    /// carries the whole σC (local DP).
+    pub noise_shares: u32,
     /// The round is aggregated only with at least this many updates.
     pub min_clients: u32,
 }
@@ -87,6 +92,9 @@ impl RoundConfig {
         }
         if self.min_clients < 2 {
             return bad("at least 2 clients per round");
+        }
+        if !(1..=self.min_clients).contains(&self.noise_shares) {
+            return bad("noise split over 1 to min_clients clients");
         }
         Ok(())
     }

@@ -57,8 +57,9 @@ pub struct RoundReport {
 }
 
 /// Deals `per_client` example indices to each of `clients`: a `skew` share from the client's
-/// two home labels (client i's are i and i+1, modulo the label count), the rest from any label.
-/// Examples are used once while they last, then reused. Deterministic for a given `seed`.
+/// two home labels (client i's are the i-th and (i+1)-th of the labels that have examples),
+/// the rest from any such label. Examples are used once while they last, then reused.
+/// Deterministic for a given `seed`.
 pub fn partition_non_iid(
     labels: &[u32],
     label_count: usize,
@@ -72,6 +73,10 @@ pub fn partition_non_iid(
         if let Some(list) = by_label.get_mut(*l as usize) {
             list.push(i);
         }
+    }
+    let present: Vec<usize> = (0..label_count).filter(|l| !by_label[*l].is_empty()).collect();
+    if present.is_empty() {
+        return vec![Vec::new(); clients];
     }
     let mut cursor = vec![0usize; label_count];
     let mut rng = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -89,14 +94,14 @@ pub fn partition_non_iid(
     };
     (0..clients)
         .map(|c| {
-            let home = [c % label_count.max(1), (c + 1) % label_count.max(1)];
+            let home = [present[c % present.len()], present[(c + 1) % present.len()]];
             let skewed = (per_client as f64 * skew.clamp(0.0, 1.0)).round() as usize;
             let mut mine = Vec::with_capacity(per_client);
             for k in 0..per_client {
                 let label = if k < skewed {
                     home[k % 2]
                 } else {
-                    (next() % label_count.max(1) as u64) as usize
+                    present[(next() % present.len() as u64) as usize]
                 };
                 if let Some(i) = take(label, &mut cursor) {
                     mine.push(i);

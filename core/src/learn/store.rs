@@ -104,6 +104,7 @@ pub(super) struct NewUpdate<'a> {
     pub sha256: &'a str,
     pub example_count: u64,
     pub noise_multiplier: f64,
+    pub noise_shares: u32,
 }
 
 /// In one transaction: checks the training consent is still live, spends the round against the
@@ -135,17 +136,23 @@ pub(super) fn record_update(
         }
         let (budget, mut spent) = budget_in(tx)?;
         let total = budget.check_round(&spent, update.noise_multiplier)?;
-        let alone = {
+        let alone = |sigma: f64| -> Result<f64, LearnError> {
             let mut one = RdpAccountant::default();
-            one.add_round(update.noise_multiplier)?;
-            one.epsilon(budget.delta)?
+            one.add_round(sigma)?;
+            one.epsilon(budget.delta)
         };
+        // What the published average spends, and what this one update alone would reveal to
+        // someone who saw it unaveraged (the enclave, were it broken into).
+        let (round_eps, local_eps) = (
+            alone(update.noise_multiplier)?,
+            alone(update.noise_multiplier / f64::from(update.noise_shares.max(1)).sqrt())?,
+        );
         spent.add_round(update.noise_multiplier)?;
         save_budget_in(tx, budget, &spent, now_ms)?;
         tx.execute(
             "INSERT INTO learn_update (task, round, announcement, update_file, update_sha256, update_bytes, \
-             example_count, epsilon_round, epsilon_total, created_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             example_count, epsilon_round, epsilon_total, epsilon_update, created_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 update.task,
                 update.round as i64,
@@ -154,8 +161,9 @@ pub(super) fn record_update(
                 update.sha256,
                 update.file.len() as i64,
                 update.example_count as i64,
-                alone,
+                round_eps,
                 total,
+                local_eps,
                 now_ms
             ],
         )?;
@@ -163,7 +171,7 @@ pub(super) fn record_update(
         tx.execute("DELETE FROM learn_checkpoint", [])?;
         let item = crate::outbox::store::enqueue_training_in(tx, id, &grant.receipt_id, now_ms)
             .map_err(|_| LearnError::Storage)?;
-        Ok((item, alone, total))
+        Ok((item, round_eps, total))
     })
 }
 
@@ -327,6 +335,8 @@ pub struct LedgerEntry {
     pub example_count: u64,
     pub epsilon_round: f64,
     pub epsilon_total: f64,
+    /// ε of the update seen alone, before averaging (equal to `epsilon_round` with local noise).
+    pub epsilon_update: f64,
     pub created_ms: i64,
     /// The outbox item's state: queued, sealed, uploaded, cancelled, failed, erased.
     pub state: String,
@@ -339,13 +349,13 @@ pub fn ledger(graph: &MemoryGraph) -> Result<Vec<LedgerEntry>, LearnError> {
     graph.database().read(|tx| {
         let mut stmt = tx.prepare(
             "SELECT u.task, u.round, u.update_sha256, u.update_bytes, u.example_count, u.epsilon_round, \
-             u.epsilon_total, u.created_ms, coalesce(o.state, 'queued'), o.receipt \
+             u.epsilon_total, u.epsilon_update, u.created_ms, coalesce(o.state, 'queued'), o.receipt \
              FROM learn_update u LEFT JOIN outbox_item o \
              ON o.subject_kind = 'training' AND o.subject_id = u.id \
              ORDER BY u.id",
         )?;
         let rows = stmt.query_map([], |r| {
-            let receipt: Option<String> = r.get(9)?;
+            let receipt: Option<String> = r.get(10)?;
             Ok(LedgerEntry {
                 task: r.get(0)?,
                 round: r.get::<_, i64>(1)? as u64,
@@ -354,8 +364,9 @@ pub fn ledger(graph: &MemoryGraph) -> Result<Vec<LedgerEntry>, LearnError> {
                 example_count: r.get::<_, i64>(4)? as u64,
                 epsilon_round: r.get(5)?,
                 epsilon_total: r.get(6)?,
-                created_ms: r.get(7)?,
-                state: r.get(8)?,
+                epsilon_update: r.get(7)?,
+                created_ms: r.get(8)?,
+                state: r.get(9)?,
                 receipt: receipt.and_then(|t| serde_json::from_str(&t).ok()),
             })
         })?;

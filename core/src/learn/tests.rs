@@ -14,6 +14,7 @@ fn config() -> RoundConfig {
         batch_size: 8,
         clip_norm: 1.0,
         noise_multiplier: 1.0,
+        noise_shares: 1,
         min_clients: 2,
     }
 }
@@ -81,6 +82,8 @@ fn a_signed_round_with_unsafe_settings_is_refused() {
         |c: &mut RoundConfig| c.noise_multiplier = 0.0,
         |c: &mut RoundConfig| c.clip_norm = f64::INFINITY,
         |c: &mut RoundConfig| c.min_clients = 1,
+        |c: &mut RoundConfig| c.noise_shares = 3,
+        |c: &mut RoundConfig| c.noise_shares = 0,
         |c: &mut RoundConfig| c.labels = vec!["joy".into(), "joy".into()],
         |c: &mut RoundConfig| c.learning_rate = -1.0,
     ] {

@@ -8,7 +8,7 @@ CREATE TABLE learn_budget (
     -- The owner's ceiling: total ε at δ.
     epsilon    REAL NOT NULL CHECK (epsilon > 0),
     delta      REAL NOT NULL CHECK (delta > 0 AND delta < 1),
-    -- The accountant's state: JSON array of (σ, rounds) pairs spent so far.
+    -- The accountant's state: JSON {"rdp": [RDP at each order], "rounds": n}.
     spent      TEXT NOT NULL DEFAULT '[]',
     updated_ms INTEGER NOT NULL
 );
@@ -25,9 +25,11 @@ CREATE TABLE learn_update (
     update_sha256 TEXT NOT NULL,
     update_bytes  INTEGER NOT NULL,
     example_count INTEGER NOT NULL CHECK (example_count > 0),
-    -- What this round cost: ε of this round alone, and the running total after it, at δ.
-    epsilon_round REAL NOT NULL,
-    epsilon_total REAL NOT NULL,
+    -- What this round cost at δ: ε of the round's published average, the owner's running total
+    -- after it, and ε of this update seen alone (more when the noise is split over clients).
+    epsilon_round  REAL NOT NULL,
+    epsilon_total  REAL NOT NULL,
+    epsilon_update REAL NOT NULL,
     created_ms    INTEGER NOT NULL,
     UNIQUE (task, round)
 );
