@@ -39,6 +39,45 @@ impl Consent {
     fn now() -> i64 {
         heirloom_core::clock::now_ms()
     }
+
+    fn owner_giver<'a>(owner: &'a OwnerKeys) -> Giver<'a> {
+        Giver {
+            signer: owner.signing(),
+            principal: owner.public().verifying_key,
+            given_by: GivenBy::Owner,
+        }
+    }
+
+    fn give_for(
+        &self,
+        subject: Subject,
+        purpose: Purpose,
+        expires_at_ms: Option<i64>,
+    ) -> Result<ConsentRecord, ApiError> {
+        let owner = OwnerKeys::load_or_create(self.keys.as_ref())?;
+        let request = ConsentRequest { subject, purpose, expires_at_ms };
+        let policy = self.policy.clone().into();
+        self.session
+            .with(|g| consent::give(g, &Self::owner_giver(&owner), &request, &policy, Self::now()))
+            .map(Into::into)
+    }
+
+    fn revoke_for(&self, subject: Subject, purpose: Purpose) -> Result<ConsentRecord, ApiError> {
+        let owner = OwnerKeys::load_or_create(self.keys.as_ref())?;
+        let policy = self.policy.clone().into();
+        self.session
+            .with(|g| {
+                consent::revoke(
+                    g,
+                    &Self::owner_giver(&owner),
+                    subject,
+                    purpose,
+                    &policy,
+                    Self::now(),
+                )
+            })
+            .map(Into::into)
+    }
 }
 
 #[uniffi::export]
@@ -51,18 +90,20 @@ impl Consent {
         purpose: Purpose,
         expires_at_ms: Option<i64>,
     ) -> Result<ConsentRecord, ApiError> {
-        let owner = OwnerKeys::load_or_create(self.keys.as_ref())?;
-        let giver = Giver {
-            signer: owner.signing(),
-            principal: owner.public().verifying_key,
-            given_by: GivenBy::Owner,
-        };
-        let request =
-            ConsentRequest { subject: Subject::Memory(memory_id), purpose, expires_at_ms };
-        let policy = self.policy.clone().into();
-        self.session
-            .with(|g| consent::give(g, &giver, &request, &policy, Self::now()))
-            .map(Into::into)
+        self.give_for(Subject::Memory(memory_id), purpose, expires_at_ms)
+    }
+
+    /// The owner consents to contributing to AI training: clipped, noised model updates
+    /// trained on this device (never memories) may go, sealed to the enclave, each round the
+    /// owner's device joins. `expires_at_ms` ends it (default: until revoked).
+    pub fn give_training(&self, expires_at_ms: Option<i64>) -> Result<ConsentRecord, ApiError> {
+        self.give_for(Subject::Training, Purpose::AiTraining, expires_at_ms)
+    }
+
+    /// The owner withdraws the training consent: no further round is joined, a queued update
+    /// stops, and what was sent is queued for erasure.
+    pub fn revoke_training(&self) -> Result<ConsentRecord, ApiError> {
+        self.revoke_for(Subject::Training, Purpose::AiTraining)
     }
 
     /// A proxy (guardian or family member) consents for the owner, signing with their own key
@@ -93,25 +134,7 @@ impl Consent {
 
     /// The owner revokes: pending uploads stop, and anything sent is queued for erasure.
     pub fn revoke(&self, memory_id: i64, purpose: Purpose) -> Result<ConsentRecord, ApiError> {
-        let owner = OwnerKeys::load_or_create(self.keys.as_ref())?;
-        let giver = Giver {
-            signer: owner.signing(),
-            principal: owner.public().verifying_key,
-            given_by: GivenBy::Owner,
-        };
-        let policy = self.policy.clone().into();
-        self.session
-            .with(|g| {
-                consent::revoke(
-                    g,
-                    &giver,
-                    Subject::Memory(memory_id),
-                    purpose,
-                    &policy,
-                    Self::now(),
-                )
-            })
-            .map(Into::into)
+        self.revoke_for(Subject::Memory(memory_id), purpose)
     }
 
     /// The grant in force for a memory and purpose, if any.

@@ -74,6 +74,13 @@ pub enum ApiError {
     /// Kiosk mode: the staff member's role does not allow this.
     #[error("your role does not allow {permission}")]
     PermissionDenied { permission: String },
+    /// Joining a training round would spend more privacy than the owner allowed.
+    #[error("the privacy budget would be exceeded")]
+    BudgetExceeded { epsilon_after: f64, budget: f64 },
+    /// Training waits: the device is not charging and idle, or there are too few confirmed
+    /// examples yet; `reason` says which.
+    #[error("not now: {reason}")]
+    NotNow { reason: String },
     /// A bug or an unexpected failure in a host callback.
     #[error("internal error: {reason}")]
     Internal { reason: String },
@@ -238,6 +245,28 @@ impl From<OutboxError> for ApiError {
             OutboxError::Seal(e) => e.into(),
             OutboxError::Consent(e) => e.into(),
             OutboxError::Graph(e) => e.into(),
+        }
+    }
+}
+
+impl From<heirloom_core::learn::LearnError> for ApiError {
+    fn from(e: heirloom_core::learn::LearnError) -> Self {
+        use heirloom_core::learn::LearnError as L;
+        let reason = e.to_string();
+        match e {
+            L::ConsentRequired => Self::ConsentRequired { reason },
+            L::BudgetExceeded { would_be, budget } => {
+                Self::BudgetExceeded { epsilon_after: would_be, budget }
+            }
+            L::NotNow | L::NotEnoughExamples { .. } | L::AlreadyJoined { .. } => {
+                Self::NotNow { reason }
+            }
+            L::Untrusted { .. } => Self::EnclaveUntrusted { reason },
+            L::InvalidInput { .. } => Self::InvalidInput { reason },
+            L::Cancelled => Self::Cancelled,
+            L::Storage => Self::Storage { reason },
+            L::Outbox(o) => o.into(),
+            L::Randomness | L::Model { .. } => Self::Internal { reason },
         }
     }
 }

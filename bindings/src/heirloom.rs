@@ -125,6 +125,12 @@ impl Heirloom {
         Ok(Arc::new(Outbox::new(self.session.clone(), enclave)?))
     }
 
+    /// Federated learning with the enclave in `enclave`: status, budget, joining rounds, the
+    /// contribution ledger.
+    pub fn learning(&self, enclave: EnclaveConfig) -> Result<Arc<crate::Learning>, ApiError> {
+        Ok(Arc::new(crate::Learning::new(self.session.clone(), enclave)?))
+    }
+
     /// Closes the database now; every object from this handle then fails with `Closed`.
     /// (Named `shutdown` because Kotlin's `AutoCloseable.close` and Swift's `deinit` already mean
     /// "release this handle".)

@@ -22,6 +22,7 @@ mod key_store;
 mod kiosk;
 mod kiosk_resident;
 mod kiosk_types;
+mod learning;
 mod life;
 mod memories;
 mod merges;
@@ -52,6 +53,7 @@ pub use kiosk_types::{
     KioskListener, KioskStatus, PromptSet, QueuedShare, Resident, ResidentProfile, StaffMember,
     StoryCard,
 };
+pub use learning::{ContributionEntry, DeviceConditions, Learning, RoundOutcome, TrainingStatus};
 pub use life::Life;
 pub use memories::{Memories, MemoryChanges};
 pub use merges::Merges;

@@ -38,18 +38,23 @@ pub struct Outbox {
     config: OutboxConfig,
 }
 
+/// The core's outbox settings for `enclave` (its signing keys pinned).
+pub(crate) fn outbox_config(enclave: EnclaveConfig) -> Result<OutboxConfig, ApiError> {
+    let pinned = enclave
+        .pinned_signers
+        .iter()
+        .map(|k| k.parse::<VerifyingKey>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut config = OutboxConfig::new(enclave.url, pinned);
+    if enclave.part_bytes > 0 {
+        config.part_bytes = enclave.part_bytes;
+    }
+    Ok(config)
+}
+
 impl Outbox {
     pub(crate) fn new(session: Arc<Session>, enclave: EnclaveConfig) -> Result<Self, ApiError> {
-        let pinned = enclave
-            .pinned_signers
-            .iter()
-            .map(|k| k.parse::<VerifyingKey>())
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut config = OutboxConfig::new(enclave.url, pinned);
-        if enclave.part_bytes > 0 {
-            config.part_bytes = enclave.part_bytes;
-        }
-        Ok(Self { session, config })
+        Ok(Self { session, config: outbox_config(enclave)? })
     }
 }
 

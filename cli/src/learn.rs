@@ -10,7 +10,9 @@ use crate::output::{CliError, Output};
 use clap::Subcommand;
 use heirloom_core::embed::Embedder;
 use heirloom_core::graph::MemoryGraph;
+use heirloom_core::learn::signal::{measure_signal, Detection, EmotionTagger};
 use heirloom_core::learn::simulation::{self, Dataset, SimulationConfig};
+use heirloom_core::learn::HeadWeights;
 use heirloom_core::learn::{
     self, Conditions, JoinOptions, JoinOutcome, PrivacyBudget, RoundConfig,
 };
@@ -325,7 +327,7 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
     if human {
         println!("round  clients  examples  federated  centralised  update bytes  ε per client");
     }
-    let reports = simulation::run(&dir, &config, &dataset, &sim, &mut |r| {
+    let outcome = simulation::run(&dir, &config, &dataset, &sim, &mut |r| {
         if human {
             println!(
                 "{:>5}  {:>7}  {:>8}  {:>9.3}  {:>11.3}  {:>12}  {:>12.2}",
@@ -339,7 +341,43 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
             );
         }
     })?;
+    let reports = &outcome.rounds;
+    // The tagger as a signal for extraction, on the held-out sentences: the rules alone, then
+    // with the federated model, then with the centrally trained head filling in.
+    let extractor = heirloom_core::extract::Extractor::load(
+        &heirloom_core::extract::Extractor::default_dir(&models),
+    )
+    .unwrap_or_else(|_| heirloom_core::extract::Extractor::without_lexicon());
+    let held: Vec<(&str, &[f32], &str)> = test_rows
+        .iter()
+        .zip(&dataset.test)
+        .map(|(row, (v, _))| {
+            (row.2.as_str(), v.as_slice(), sim.round.labels[row.1 as usize].as_str())
+        })
+        .collect();
+    let signal = |weights: &HeadWeights| -> Result<(Detection, Detection), CliError> {
+        let tagger = EmotionTagger::new(weights.clone(), sim.round.labels.clone())?;
+        Ok(measure_signal(&extractor, &tagger, &held))
+    };
+    let (rules, with_federated) = signal(&outcome.global)?;
+    let (_, with_central) = signal(&outcome.central)?;
+    let detection = |d: &Detection| json!({"recall": d.recall(), "precision": d.precision(), "hits": d.hits, "false_alarms": d.false_alarms});
+    if human {
+        println!("emotion detection on {} held-out sentences (recall / precision):", held.len());
+        for (name, d) in [
+            ("rules alone", &rules),
+            ("rules + federated tagger", &with_federated),
+            ("rules + central tagger", &with_central),
+        ] {
+            println!("  {name:<26} {:.3} / {:.3}", d.recall(), d.precision());
+        }
+    }
     let data = json!({
+        "extraction": {
+            "rules": detection(&rules),
+            "rules_with_federated_tagger": detection(&with_federated),
+            "rules_with_central_tagger": detection(&with_central),
+        },
         "clients": clients,
         "per_client": per_client,
         "held_out": dataset.test.len(),

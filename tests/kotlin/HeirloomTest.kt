@@ -629,6 +629,7 @@ fun main() {
         }
     }
 
+    learningTests()
     kioskTests()
 
     println("kotlin: $passed passed, $failed failed")

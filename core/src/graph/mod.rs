@@ -99,6 +99,9 @@ impl MemoryGraph {
     pub(crate) fn understand(&self, memory: MemoryId) -> Result<(), GraphError> {
         self.extract_memory(memory)?;
         self.embed_memory(memory)?;
+        // The learned emotion tagger (when a round's model was fetched) proposes what the rules
+        // missed. It is a suggestion: failing to make one never fails the story.
+        let _ = crate::learn::signal::suggest_with_latest(self, memory);
         Ok(())
     }
 

@@ -123,6 +123,8 @@ pub fn join_round_with(
     budget.check_round(&spent, round.config.noise_multiplier)?;
     let model = client.learn_model(round.round, round.model_bytes.min(MAX_MODEL_BYTES))?;
     let global = round.open_model(&model)?;
+    // The verified global model is also the device's tagger for emotion proposals.
+    store::save_model(graph, &task, round.round, &round.config.labels, &model, now_ms)?;
     let (xs, ys) = examples(&round.config)?;
     if xs.len() < MIN_EXAMPLES {
         return Err(LearnError::NotEnoughExamples { have: xs.len(), need: MIN_EXAMPLES });

@@ -10,6 +10,8 @@
 //! - `protocol`: the enclave's signed round announcement, update metadata, contributions.
 //! - `join`: the phone's side of a round, gated by consent, budget and device conditions.
 //! - `store`: budget, updates, checkpoint, labelled examples and the contribution ledger.
+//! - `signal`: the learned tagger's confident guesses as emotion proposals after extraction,
+//!   and how much they add to the rules on labelled sentences.
 //! - `simulation`: a federation of simulated phones through a real enclave, with accuracy
 //!   curves next to central training.
 
@@ -18,6 +20,7 @@ mod join;
 mod model;
 mod privacy;
 pub mod protocol;
+pub mod signal;
 pub mod simulation;
 mod store;
 

@@ -123,13 +123,14 @@ pub fn accuracy(weights: &HeadWeights, test: &[(Vec<f32>, u32)]) -> Result<f64, 
 }
 
 /// Held-out accuracy of one head trained centrally on `train` with the round's optimiser
-/// settings, after each of `epochs` epochs (× the round's local epochs, to match a round).
+/// settings, after each of `epochs` epochs (× the round's local epochs, to match a round), and
+/// the head at the end.
 pub fn centralised_curve(
     train: &[(Vec<f32>, u32)],
     test: &[(Vec<f32>, u32)],
     round: &RoundConfig,
     epochs: u32,
-) -> Result<Vec<f64>, LearnError> {
+) -> Result<(Vec<f64>, HeadWeights), LearnError> {
     let head =
         TaggerHead::from_weights(&HeadWeights::zeros(round.dim as usize, round.labels.len())?)?;
     let (xs, ys) = split(train);
@@ -148,7 +149,7 @@ pub fn centralised_curve(
         )?;
         curve.push(head.accuracy(&txs, &tys)?);
     }
-    Ok(curve)
+    Ok((curve, head.head_weights()?))
 }
 
 /// The policy simulated owners consent under.
@@ -168,6 +169,15 @@ struct SimClient {
     examples: (Vec<Vec<f32>>, Vec<u32>),
 }
 
+/// What a simulation produced: a report per round, the last global model, and the centrally
+/// trained head it is compared with.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub rounds: Vec<RoundReport>,
+    pub global: HeadWeights,
+    pub central: HeadWeights,
+}
+
 /// Runs the federation against the enclave of `outbox` (which the operator token opens), with
 /// client data directories under `dir`. `on_round` sees each round's report as it finishes.
 pub fn run(
@@ -176,7 +186,7 @@ pub fn run(
     data: &Dataset,
     sim: &SimulationConfig,
     on_round: &mut dyn FnMut(&RoundReport),
-) -> Result<Vec<RoundReport>, LearnError> {
+) -> Result<Outcome, LearnError> {
     if sim.clients < 2 || sim.rounds == 0 || sim.per_client == 0 || data.test.is_empty() {
         return Err(LearnError::InvalidInput { reason: "2 or more clients, rounds and examples" });
     }
@@ -217,7 +227,7 @@ pub fn run(
         pooled.extend(rows.iter().cloned());
         clients.push(SimClient { graph, examples: split(&rows) });
     }
-    let central = centralised_curve(&pooled, &data.test, &sim.round, sim.rounds)?;
+    let (central, central_head) = centralised_curve(&pooled, &data.test, &sim.round, sim.rounds)?;
     let http = Client::new(&outbox.enclave_url, outbox.request_timeout, outbox.tls_roots)?;
     let body = serde_json::to_value(&sim.round)
         .map_err(|_| LearnError::InvalidInput { reason: "round settings" })?;
@@ -229,6 +239,7 @@ pub fn run(
         cancel: CancelFlag::new(),
     };
     let mut reports = Vec::with_capacity(sim.rounds as usize);
+    let mut global = HeadWeights::zeros(sim.round.dim as usize, sim.round.labels.len())?;
     for r in 0..sim.rounds {
         let mut bytes = 0u64;
         let mut epsilon = 0.0f64;
@@ -250,7 +261,7 @@ pub fn run(
         let closed = http.admin("/v1/admin/learn/close", &sim.admin_token, None)?;
         let next = RoundAnnouncement::verify(&closed["next"], &outbox.pinned_signers)?;
         let model = http.learn_model(next.round, next.model_bytes)?;
-        let global = next.open_model(&model)?;
+        global = next.open_model(&model)?;
         let report = RoundReport {
             round: round.round,
             clients: closed["clients"].as_u64().unwrap_or_default() as usize,
@@ -264,5 +275,5 @@ pub fn run(
         reports.push(report);
         round = next;
     }
-    Ok(reports)
+    Ok(Outcome { rounds: reports, global, central: central_head })
 }

@@ -288,7 +288,7 @@ pub(super) fn save_checkpoint(
 }
 
 /// The labelled examples: each segment's stored sentence embedding with the emotion the owner
-/// confirmed in it (a mention the owner confirmed or linked), for the labels the round uses.
+/// confirmed in it (never a guess, the tagger's own included), for the labels the round uses.
 pub fn emotion_examples(
     graph: &MemoryGraph,
     labels: &[String],
@@ -299,7 +299,7 @@ pub fn emotion_examples(
             "SELECT e.vector, en.name_norm FROM mention m \
              JOIN entity en ON en.id = m.entity_id \
              JOIN segment_embedding e ON e.segment_id = m.segment_id \
-             WHERE en.kind = 'emotion' AND (m.status = 'confirmed' OR m.extractor IS NULL) \
+             WHERE en.kind = 'emotion' AND m.status = 'confirmed' \
              ORDER BY m.id LIMIT ?1",
         )?;
         let rows = stmt.query_map([MAX_EXAMPLES as i64], |r| {
@@ -371,5 +371,119 @@ pub fn ledger(graph: &MemoryGraph) -> Result<Vec<LedgerEntry>, LearnError> {
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// Keeps `model` (a round's verified global model) as the device's tagger for `task`.
+pub(super) fn save_model(
+    graph: &MemoryGraph,
+    task: &str,
+    round: u64,
+    labels: &[String],
+    model: &[u8],
+    now_ms: i64,
+) -> Result<(), LearnError> {
+    let labels = serde_json::to_string(labels).map_err(|_| LearnError::Storage)?;
+    graph.database().write(|tx| {
+        tx.execute(
+            "INSERT OR REPLACE INTO learn_model (task, round, labels, model, updated_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![task, round as i64, labels, model, now_ms],
+        )?;
+        Ok(())
+    })
+}
+
+/// The device's tagger for `task` (weights and labels), if it ever fetched a model.
+pub(super) fn model(
+    graph: &MemoryGraph,
+    task: &str,
+) -> Result<Option<(HeadWeights, Vec<String>)>, LearnError> {
+    let row: Option<(String, Vec<u8>)> = graph.database().read(|tx| {
+        Ok::<_, LearnError>(
+            tx.query_row("SELECT labels, model FROM learn_model WHERE task = ?1", [task], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?,
+        )
+    })?;
+    let Some((labels, model)) = row else { return Ok(None) };
+    let labels: Vec<String> = serde_json::from_str(&labels).map_err(|_| LearnError::Storage)?;
+    Ok(Some((HeadWeights::from_safetensors(&model)?.0, labels)))
+}
+
+/// Each segment of `memory` with its stored sentence embedding.
+pub(super) fn segment_vectors(
+    graph: &MemoryGraph,
+    memory: i64,
+) -> Result<Vec<(i64, Vec<f32>)>, LearnError> {
+    graph.database().read(|tx| {
+        let mut stmt = tx.prepare(
+            "SELECT e.segment_id, e.vector FROM segment_embedding e JOIN segment s ON s.id = e.segment_id \
+             WHERE s.memory_id = ?1",
+        )?;
+        let rows = stmt.query_map([memory], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, blob) = row?;
+            let v = blob.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            out.push((id, v));
+        }
+        Ok(out)
+    })
+}
+
+/// Whether the owner rejected emotion `label` in `memory` (then it is never proposed again).
+pub(super) fn rejected_emotion(
+    graph: &MemoryGraph,
+    memory: i64,
+    label: &str,
+) -> Result<bool, LearnError> {
+    graph.database().read(|tx| {
+        Ok(tx
+            .query_row(
+                "SELECT 1 FROM rejected_fact WHERE memory_id = ?1 AND kind = 'emotion' AND norm = ?2",
+                params![memory, label.to_lowercase()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    })
+}
+
+/// `extractor` of a mention the learned tagger proposed (the rules write their version, 1…):
+/// a machine mention, so reading the memory again replaces it like the rules' own.
+pub(super) const TAGGER_EXTRACTOR: i64 = 1000;
+
+/// Proposes emotion `entity` over the whole of `segment` (of `memory`), inferred at
+/// `confidence`, with the fact's `detail` JSON.
+pub(super) fn propose_emotion(
+    graph: &MemoryGraph,
+    memory: i64,
+    segment: i64,
+    text: &str,
+    entity: i64,
+    confidence: f64,
+    detail: &str,
+) -> Result<(), LearnError> {
+    let chars = text.chars().count() as i64;
+    graph.database().write(|tx| {
+        tx.execute("UPDATE entity SET extracted = 1 WHERE id = ?1 AND status = 'inferred'", [entity])?;
+        tx.execute(
+            "INSERT INTO mention (entity_id, segment_id, memory_id, char_start, char_end, quote, confidence, \
+             status, created_at_ms, detail, extractor) VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, 'inferred', ?7, ?8, ?9)",
+            params![
+                entity,
+                segment,
+                memory,
+                chars,
+                text,
+                confidence,
+                crate::clock::now_ms(),
+                detail,
+                TAGGER_EXTRACTOR
+            ],
+        )?;
+        Ok(())
     })
 }

@@ -185,3 +185,74 @@ fn stopped_training_resumes_from_its_checkpoint_to_the_same_weights() {
     let diff = a.flat().iter().zip(b.flat()).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
     assert!(diff < 1e-6, "resumed training ends where uninterrupted training does ({diff})");
 }
+
+/// A 4-wide tagger that reads dimension `i` as label `i` (joy, grief, pride, fear).
+fn one_hot_tagger() -> signal::EmotionTagger {
+    let mut weight = vec![0.0f32; 16];
+    for i in 0..4 {
+        weight[i * 4 + i] = 6.0;
+    }
+    let labels = ["joy", "grief", "pride", "fear"].map(String::from).to_vec();
+    signal::EmotionTagger::new(
+        HeadWeights { dim: 4, labels: 4, weight, bias: vec![0.0; 4] },
+        labels,
+    )
+    .expect("tagger")
+}
+
+#[test]
+fn the_tagger_proposes_what_the_rules_missed_and_a_rejection_sticks() {
+    let (_dir, graph) = crate::graph::test_graph_with_extractor();
+    let tagger = one_hot_tagger();
+    assert_eq!(tagger.tag(&[0.0, 1.0, 0.0, 0.0]).map(|(l, _)| l), Some("grief"));
+    assert!(tagger.tag(&[1.0, 0.0]).is_none(), "another width");
+    // Segment 1 says its feeling in words the rules know; segment 2 does not.
+    let detail = graph
+        .add_text_memory(
+            "Days",
+            "I was so happy at the fair.\nWe stood by the grave in the rain.",
+            None,
+        )
+        .expect("memory");
+    let memory = detail.memory.id;
+    let (first, second) = (detail.segments[0].id, detail.segments[1].id);
+    let put = |segment: i64, v: [f32; 4]| {
+        let blob: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+        graph
+            .database()
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO segment_embedding (segment_id, model, text_hash, vector) VALUES (?1, 't', 0, ?2)",
+                    rusqlite::params![segment, blob],
+                )
+                .map_err(crate::store::StoreError::from)
+            })
+            .expect("vector");
+    };
+    put(first, [0.0, 0.0, 1.0, 0.0]); // the tagger would say pride, but the rules found joy
+    put(second, [0.0, 1.0, 0.0, 0.0]); // grief, which no rule word says
+    let proposed = signal::suggest_emotions(&graph, memory, &tagger).expect("suggest");
+    assert_eq!(proposed, 1, "only the segment the rules left without an emotion");
+    let proposals = graph.fact_proposals(10).expect("proposals");
+    let grief = proposals
+        .iter()
+        .find(|f| f.entity.kind == crate::graph::EntityKind::Emotion && f.span.segment_id == second)
+        .expect("a grief proposal for the owner");
+    assert_eq!(grief.entity.display_name.to_lowercase(), "grief");
+    assert!(grief.confidence < 0.5, "a proposal, never a fact: {}", grief.confidence);
+    // The tagger's own guess is never a training label.
+    let labels = ["joy", "grief"].map(String::from).to_vec();
+    assert!(emotion_examples(&graph, &labels, 4).expect("examples").0.is_empty());
+    // Rejected: reading the memory again brings it back neither from the rules nor the tagger.
+    graph.reject_fact(grief.mention_id).expect("reject");
+    assert_eq!(signal::suggest_emotions(&graph, memory, &tagger).expect("suggest"), 0);
+    // The rules' joy, once confirmed, is an example with its segment's vector.
+    let facts = graph.memory_facts(memory).expect("facts");
+    let joy = facts
+        .iter()
+        .find(|f| f.entity.kind == crate::graph::EntityKind::Emotion && f.span.segment_id == first)
+        .expect("the rules' joy");
+    graph.confirm_fact(joy.mention_id).expect("confirm");
+    let (xs, ys) = emotion_examples(&graph, &labels, 4).expect("examples");
+    assert_eq!((xs, ys), (vec![vec![0.0, 0.0, 1.0, 0.0]], vec![0]));
+}

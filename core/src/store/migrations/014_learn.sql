@@ -44,3 +44,13 @@ CREATE TABLE learn_checkpoint (
     weights     BLOB NOT NULL,
     updated_ms  INTEGER NOT NULL
 );
+
+-- The last global model this device fetched (signed and hash-checked with its round): the
+-- tagger whose confident guesses become emotion proposals for the owner.
+CREATE TABLE learn_model (
+    task       TEXT PRIMARY KEY,
+    round      INTEGER NOT NULL,
+    labels     TEXT NOT NULL,
+    model      BLOB NOT NULL,
+    updated_ms INTEGER NOT NULL
+);

@@ -1,0 +1,185 @@
+//! The learned tagger as a signal for extraction. The rules find an emotion only where a story
+//! uses a word they know ("happy", "cried"); the head reads the whole sentence's embedding. Where
+//! the rules found no emotion in a segment and the head is confident, its guess becomes an
+//! inferred emotion fact below the proposal line: the owner is asked, never told. The model is
+//! the last global model this device fetched (a round's, signed and hash-checked).
+
+use super::{HeadWeights, LearnError};
+use crate::extract::{EmotionKind, Extractor, Fact, TellerContext};
+use crate::graph::{
+    EntityAttributes, EntityKind, EntityQuery, FactStatus, MemoryGraph, MemoryId, NewEntity,
+};
+
+/// A linear softmax head with its labels, evaluated in plain Rust (no candle on this path).
+#[derive(Debug, Clone)]
+pub struct EmotionTagger {
+    weights: HeadWeights,
+    labels: Vec<String>,
+}
+
+impl EmotionTagger {
+    pub fn new(weights: HeadWeights, labels: Vec<String>) -> Result<Self, LearnError> {
+        if labels.len() != weights.labels {
+            return Err(LearnError::InvalidInput { reason: "one label per output" });
+        }
+        Ok(Self { weights, labels })
+    }
+
+    /// The most likely label and its probability, for an embedding of the head's width.
+    pub fn tag(&self, embedding: &[f32]) -> Option<(&str, f64)> {
+        let (dim, w) = (self.weights.dim, &self.weights.weight);
+        if embedding.len() != dim {
+            return None;
+        }
+        let logits: Vec<f64> = (0..self.weights.labels)
+            .map(|l| {
+                let row = &w[l * dim..(l + 1) * dim];
+                let dot: f64 =
+                    row.iter().zip(embedding).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
+                dot + f64::from(self.weights.bias[l])
+            })
+            .collect();
+        let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = logits.iter().map(|v| (v - max).exp()).sum();
+        let (best, logit) = logits.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
+        Some((self.labels[best].as_str(), (logit - max).exp() / total))
+    }
+}
+
+/// The probability the tagger needs before it proposes an emotion the rules did not find.
+pub const SUGGEST_AT: f64 = 0.6;
+
+/// Proposes emotions the tagger is confident of in `memory`'s segments that have an embedding
+/// and no emotion yet: an inferred mention over the segment, at confidence 0.5 × p (always a
+/// proposal for the owner). Returns how many were proposed.
+pub fn suggest_emotions(
+    graph: &MemoryGraph,
+    memory: MemoryId,
+    tagger: &EmotionTagger,
+) -> Result<u32, LearnError> {
+    let detail = graph.memory_detail(memory).map_err(|_| LearnError::Storage)?;
+    let emotional: std::collections::HashSet<i64> = detail
+        .mentions
+        .iter()
+        .filter(|m| {
+            detail.entities.iter().any(|e| e.id == m.entity_id && e.kind == EntityKind::Emotion)
+        })
+        .map(|m| m.span.segment_id)
+        .collect();
+    let vectors = super::store::segment_vectors(graph, memory)?;
+    let mut proposed = 0;
+    for segment in &detail.segments {
+        if emotional.contains(&segment.id) {
+            continue;
+        }
+        let Some(vector) = vectors.iter().find(|(id, _)| *id == segment.id).map(|(_, v)| v) else {
+            continue;
+        };
+        let Some((label, p)) = tagger.tag(vector) else { continue };
+        if p < SUGGEST_AT
+            || EmotionKind::parse(label).is_none()
+            || super::store::rejected_emotion(graph, memory, label)?
+        {
+            continue;
+        }
+        let text = segment.user_text.as_deref().unwrap_or(&segment.machine_text);
+        let Some(kind) = EmotionKind::parse(label) else { continue };
+        if text.trim().is_empty() {
+            continue;
+        }
+        let entity = emotion_entity(graph, label)?;
+        let detail = serde_json::to_string(&Fact::Emotion { emotion: kind })
+            .map_err(|_| LearnError::Storage)?;
+        super::store::propose_emotion(graph, memory, segment.id, text, entity, 0.5 * p, &detail)?;
+        proposed += 1;
+    }
+    Ok(proposed)
+}
+
+/// The emotion entity named `label`, made if there is none yet.
+fn emotion_entity(graph: &MemoryGraph, label: &str) -> Result<i64, LearnError> {
+    let query = EntityQuery { kind: Some(EntityKind::Emotion), name: Some(label.to_owned()) };
+    let found = graph.list_entities(&query).map_err(|_| LearnError::Storage)?;
+    if let Some(e) = found.iter().find(|e| e.display_name.eq_ignore_ascii_case(label)) {
+        return Ok(e.id);
+    }
+    let new = NewEntity {
+        kind: EntityKind::Emotion,
+        display_name: label.to_owned(),
+        aliases: Vec::new(),
+        attributes: EntityAttributes::default(),
+        status: FactStatus::Inferred,
+    };
+    graph.create_entity(&new).map(|e| e.id).map_err(|_| LearnError::Storage)
+}
+
+/// How well emotions are found in labelled sentences: per sentence, the right emotion found
+/// (a hit), a wrong one (a false alarm), or none.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Detection {
+    pub sentences: usize,
+    pub hits: usize,
+    pub false_alarms: usize,
+}
+
+impl Detection {
+    /// Hits over sentences.
+    pub fn recall(&self) -> f64 {
+        self.hits as f64 / self.sentences.max(1) as f64
+    }
+    /// Hits over everything said.
+    pub fn precision(&self) -> f64 {
+        self.hits as f64 / (self.hits + self.false_alarms).max(1) as f64
+    }
+}
+
+/// Scores the rules alone, and the rules with the tagger filling in where they found nothing
+/// (at [`SUGGEST_AT`]), on labelled sentences with their embeddings.
+pub fn measure_signal(
+    extractor: &Extractor,
+    tagger: &EmotionTagger,
+    sentences: &[(&str, &[f32], &str)],
+) -> (Detection, Detection) {
+    let mut rules = Detection::default();
+    let mut both = Detection::default();
+    for (text, embedding, truth) in sentences {
+        let found: Vec<&'static str> = extractor
+            .extract(&[text], TellerContext::default())
+            .facts
+            .iter()
+            .filter_map(|f| match f.fact {
+                Fact::Emotion { emotion } => Some(emotion.as_str()),
+                _ => None,
+            })
+            .collect();
+        let rule_guess = found.first().copied();
+        let guess = rule_guess.or_else(|| {
+            tagger.tag(embedding).filter(|(_, p)| *p >= SUGGEST_AT).map(|(l, _)| {
+                match EmotionKind::parse(l) {
+                    Some(k) => k.as_str(),
+                    None => "",
+                }
+            })
+        });
+        for (d, g) in [(&mut rules, rule_guess), (&mut both, guess)] {
+            d.sentences += 1;
+            match g {
+                Some(g) if g == *truth => d.hits += 1,
+                Some(_) => d.false_alarms += 1,
+                None => {}
+            }
+        }
+    }
+    (rules, both)
+}
+
+/// Proposes emotions in `memory` with the device's last global model, if it has one (what runs
+/// after extraction). Returns how many were proposed.
+pub fn suggest_with_latest(graph: &MemoryGraph, memory: MemoryId) -> Result<u32, LearnError> {
+    match super::store::model(graph, super::protocol::EMOTION_TASK)? {
+        Some((weights, labels)) => {
+            suggest_emotions(graph, memory, &EmotionTagger::new(weights, labels)?)
+        }
+        None => Ok(0),
+    }
+}
