@@ -46,16 +46,14 @@ impl TaggerHead {
         Tensor::from_vec(flat, (inputs.len(), self.dim), &Device::Cpu).map_err(model_err)
     }
 
-    /// Trains for `epochs` full-batch AdamW steps at learning rate `lr`; `cancelled` is asked
-    /// between steps. Returns the last loss.
-    pub fn train(
+    /// Checks training input (one label in range per example, a positive learning rate) and
+    /// makes the input and label tensors.
+    fn examples(
         &self,
         inputs: &[Vec<f32>],
         labels: &[u32],
-        epochs: u32,
         lr: f64,
-        cancelled: &dyn Fn() -> bool,
-    ) -> Result<f32, LearnError> {
+    ) -> Result<(Tensor, Tensor), LearnError> {
         if inputs.is_empty() || inputs.len() != labels.len() {
             return Err(LearnError::InvalidInput { reason: "one label per example" });
         }
@@ -68,6 +66,20 @@ impl TaggerHead {
         let xs = self.batch(inputs)?;
         let ys =
             Tensor::from_vec(labels.to_vec(), labels.len(), &Device::Cpu).map_err(model_err)?;
+        Ok((xs, ys))
+    }
+
+    /// Trains for `epochs` full-batch AdamW steps at learning rate `lr`; `cancelled` is asked
+    /// between steps. Returns the last loss.
+    pub fn train(
+        &self,
+        inputs: &[Vec<f32>],
+        labels: &[u32],
+        epochs: u32,
+        lr: f64,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<f32, LearnError> {
+        let (xs, ys) = self.examples(inputs, labels, lr)?;
         let params = ParamsAdamW { lr, ..Default::default() };
         let mut opt = candle_nn::AdamW::new(self.varmap.all_vars(), params).map_err(model_err)?;
         let mut last = f32::NAN;
@@ -125,18 +137,10 @@ impl TaggerHead {
         stop: &dyn Fn() -> bool,
         on_epoch: &mut dyn FnMut(u32) -> Result<(), LearnError>,
     ) -> Result<u32, LearnError> {
-        if inputs.is_empty() || inputs.len() != labels.len() || batch == 0 {
-            return Err(LearnError::InvalidInput { reason: "one label per example" });
+        if batch == 0 {
+            return Err(LearnError::InvalidInput { reason: "batches of at least one example" });
         }
-        if labels.iter().any(|l| *l as usize >= self.labels) {
-            return Err(LearnError::InvalidInput { reason: "a label out of range" });
-        }
-        if !(lr.is_finite() && lr > 0.0) {
-            return Err(LearnError::InvalidInput { reason: "the learning rate must be positive" });
-        }
-        let xs = self.batch(inputs)?;
-        let ys =
-            Tensor::from_vec(labels.to_vec(), labels.len(), &Device::Cpu).map_err(model_err)?;
+        let (xs, ys) = self.examples(inputs, labels, lr)?;
         let mut opt = candle_nn::SGD::new(self.varmap.all_vars(), lr).map_err(model_err)?;
         for epoch in from..epochs {
             let order = shuffled(inputs.len(), u64::from(epoch));
@@ -260,5 +264,17 @@ mod tests {
         assert!(head.train(&ok, &[0], 1, -1.0, &|| false).is_err(), "learning rate");
         assert!(matches!(head.train(&ok, &[0], 5, 0.1, &|| true), Err(LearnError::Cancelled)));
         assert!(TaggerHead::new(0, 2).is_err() && TaggerHead::new(4, 1).is_err());
+        let mut epoch = |_| Ok(());
+        assert!(
+            head.train_sgd(&ok, &[0], (0, 1), 0, 0.1, &|| false, &mut epoch).is_err(),
+            "batch 0"
+        );
+        assert!(head.train_sgd(&ok, &[5], (0, 1), 1, 0.1, &|| false, &mut epoch).is_err(), "label");
+        let weights = super::super::HeadWeights::zeros(3, 2).expect("zeros");
+        assert!(TaggerHead::from_weights(&weights).is_ok());
+        assert_eq!(
+            head.accuracy(&ok, &[0]).expect("accuracy"),
+            1.0 - head.accuracy(&ok, &[1]).expect("accuracy")
+        );
     }
 }
