@@ -130,3 +130,23 @@ fn a_simulated_federation_learns_and_an_owner_joins_with_consent() {
     // The noise was split over the 20 clients: the update alone would reveal more.
     assert!(entry["epsilon_update"].as_f64() > entry["epsilon_round"].as_f64(), "{entry}");
 }
+
+#[test]
+fn a_malformed_labelled_set_is_a_typed_error_naming_only_the_line() {
+    let home = tempfile::tempdir().expect("home");
+    let d = home.path();
+    for (body, why) in [
+        ("train\tjoy\n", "a missing field"),
+        ("train\tbliss\tMy secret sentence about Rosa.\n", "an unknown label"),
+    ] {
+        let file = d.join("set.tsv");
+        std::fs::write(&file, body).expect("write");
+        let args = ["learn", "simulate", "--data", file.to_str().expect("path")];
+        let (fine, doc) = run(d, &args);
+        assert!(!fine && doc["error"]["kind"] == "input", "{why}: {doc}");
+        let message = doc["error"]["message"].as_str().expect("message");
+        assert!(message.contains("line 1") && !message.contains("Rosa"), "{why}: {message}");
+    }
+    let (fine, doc) = run(d, &["learn", "simulate", "--data", "/nonexistent/set.tsv"]);
+    assert!(!fine && doc["error"]["kind"] == "input", "{doc}");
+}

@@ -44,6 +44,12 @@ impl ApiError {
     pub(crate) fn bad(kind: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, kind, message)
     }
+
+    /// The stable kind (for tests).
+    #[cfg(test)]
+    pub(crate) fn kind(&self) -> &'static str {
+        self.kind
+    }
 }
 
 impl IntoResponse for ApiError {

@@ -350,3 +350,91 @@ pub(crate) fn keep_update(
     })?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use heirloom_core::learn::protocol::EMOTION_TASK;
+
+    fn enclave(dir: &std::path::Path) -> Enclave {
+        let config = crate::EnclaveConfig {
+            state_dir: dir.to_path_buf(),
+            listen: "127.0.0.1:0".parse().expect("address"),
+            store: crate::objects::StoreConfig {
+                endpoint: "http://127.0.0.1:9".into(),
+                public_endpoint: None,
+                bucket: "b".into(),
+                region: "us-east-1".into(),
+                access_key: "a".into(),
+                secret_key: "s".into(),
+            },
+            epoch_validity: std::time::Duration::from_secs(3600),
+            admin_token: None,
+        };
+        Enclave::new(&config).expect("enclave")
+    }
+
+    fn config() -> RoundConfig {
+        RoundConfig {
+            task: EMOTION_TASK.into(),
+            labels: vec!["joy".into(), "grief".into()],
+            dim: 4,
+            learning_rate: 0.5,
+            local_epochs: 1,
+            batch_size: 4,
+            clip_norm: 1.0,
+            noise_multiplier: 1.0,
+            noise_shares: 1,
+            min_clients: 2,
+        }
+    }
+
+    fn update(round: u64, dim: usize, count: &str) -> Vec<u8> {
+        HeadWeights::zeros(dim, 2)
+            .expect("zeros")
+            .to_safetensors(&[
+                ("format", heirloom_core::learn::protocol::MODEL_FORMAT.into()),
+                ("task", EMOTION_TASK.into()),
+                ("round", round.to_string()),
+                ("example_count", count.into()),
+            ])
+            .expect("update")
+    }
+
+    #[test]
+    fn hostile_updates_are_refused_with_a_typed_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let enclave = enclave(dir.path());
+        let refused =
+            |bytes: &[u8]| check_update(&enclave, "owner-a", bytes).map(|_| ()).unwrap_err().kind();
+        assert_eq!(refused(&update(1, 4, "10")), "bad_update", "no round is open yet");
+        enclave
+            .state
+            .with(|c| {
+                let tx = c.transaction()?;
+                publish(&enclave, &tx, 1, &config(), &HeadWeights::zeros(4, 2).expect("zeros"))
+                    .expect("publish");
+                tx.commit()
+            })
+            .expect("round 1");
+        let good = update(1, 4, "10");
+        // Garbage, a truncated file, another round, another shape, no examples, absurd counts.
+        for hostile in [
+            b"not safetensors".to_vec(),
+            good[..good.len() - 3].to_vec(),
+            update(2, 4, "10"),
+            update(1, 5, "10"),
+            update(1, 4, "0"),
+            update(1, 4, "5000000"),
+            update(1, 4, "ten"),
+        ] {
+            assert_eq!(refused(&hostile), "bad_update");
+        }
+        let contribution = check_update(&enclave, "owner-a", &good).expect("a good update");
+        assert_eq!((contribution.round, contribution.example_count), (1, 10));
+        keep_update(&enclave, "u1", "owner-a", &contribution, &good).expect("kept");
+        assert_eq!(refused(&good), "bad_update", "one update per owner per round");
+        assert!(check_update(&enclave, "owner-b", &good).is_ok(), "another owner may");
+        assert_eq!(enclave.state.learn_updates(1).expect("updates").len(), 1);
+    }
+}
