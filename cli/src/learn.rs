@@ -89,6 +89,12 @@ pub enum LearnCommand {
         /// puts the whole σC on every update (local DP).
         #[arg(long)]
         noise_shares: Option<u32>,
+        /// η: the enclave moves the model by η × the (momentum) step of the noised average.
+        #[arg(long, default_value_t = 3.0)]
+        server_learning_rate: f64,
+        /// β: the enclave's step adds β × the previous round's step (FedAvgM).
+        #[arg(long, default_value_t = 0.0)]
+        server_momentum: f64,
         /// Folder with the MiniLM model (default: $HEIRLOOM_MODELS or the user's models folder).
         #[arg(long)]
         models_dir: Option<PathBuf>,
@@ -265,6 +271,8 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
         clip_norm,
         noise_multiplier,
         noise_shares,
+        server_learning_rate,
+        server_momentum,
         models_dir,
     } = command
     else {
@@ -311,6 +319,8 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
             noise_multiplier: *noise_multiplier,
             noise_shares: noise_shares.unwrap_or(*clients as u32),
             min_clients: (*clients).min(u32::MAX as usize) as u32,
+            server_learning_rate: *server_learning_rate,
+            server_momentum: *server_momentum,
         },
         admin_token: admin_token.clone(),
     };
@@ -384,6 +394,8 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
         "noise_multiplier": noise_multiplier,
         "noise_shares": noise_shares.unwrap_or(*clients as u32),
         "clip_norm": clip_norm,
+        "server_learning_rate": server_learning_rate,
+        "server_momentum": server_momentum,
         "rounds": reports.iter().map(|r| json!({
             "round": r.round,
             "clients": r.clients,

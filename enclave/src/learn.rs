@@ -2,8 +2,9 @@
 //! round's settings, signed), takes in updates that arrive as sealed "AI training" uploads
 //! (checked against the open round, one per owner per round, recorded in the signed receipt as
 //! a contribution), and when the operator closes a round with at least the minimum number of
-//! updates, averages them weighted by example count (FedAvg), drops the individual updates and
-//! opens the next round with the new model.
+//! updates, averages them weighted by example count (FedAvg, with the server's learning rate and
+//! momentum, and its own noise when uneven counts call for it: `learn::aggregate_round`), drops
+//! the individual updates and opens the next round with the new model.
 
 use crate::api::ApiError;
 use crate::{now_s, Enclave};
@@ -13,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use heirloom_core::learn::protocol::{model_file, read_update};
 use heirloom_core::learn::{
-    federated_average, Contribution, HeadWeights, RoundAnnouncement, RoundConfig,
+    aggregate_round, Contribution, HeadWeights, RoundAnnouncement, RoundConfig,
 };
 use heirloom_core::seal;
 use rusqlite::{params, OptionalExtension};
@@ -235,7 +236,24 @@ pub(crate) async fn close(
         deltas.push((delta, *n));
     }
     let examples: u64 = deltas.iter().map(|(_, n)| n).sum();
-    let next = federated_average(&global, &deltas).map_err(internal)?;
+    // The previous round's model gives the previous step, for the server's momentum.
+    let previous: Option<Vec<u8>> = enclave.state.with(|c| {
+        c.query_row(
+            "SELECT model FROM learn_round WHERE round = ?1",
+            [round.round as i64 - 1],
+            |r| r.get(0),
+        )
+        .optional()
+    })?;
+    let previous = previous
+        .map(|m| HeadWeights::from_safetensors(&m).map(|(w, _)| w))
+        .transpose()
+        .map_err(internal)?;
+    let aggregate =
+        aggregate_round(&global, previous.as_ref(), &deltas, &round.config).map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "aggregate", e.to_string())
+        })?;
+    let next = aggregate.next;
     let doc = enclave.state.with(|c| {
         let tx = c.transaction()?;
         tx.execute(
@@ -253,6 +271,7 @@ pub(crate) async fn close(
         "closed": round.round,
         "clients": updates.len(),
         "examples": examples,
+        "noise_added": aggregate.top_up_std > 0.0,
         "next": doc,
     })))
 }
@@ -357,6 +376,10 @@ mod tests {
     use heirloom_core::learn::protocol::EMOTION_TASK;
 
     fn enclave(dir: &std::path::Path) -> Enclave {
+        enclave_with(dir, None)
+    }
+
+    fn enclave_with(dir: &std::path::Path, admin_token: Option<String>) -> Enclave {
         let config = crate::EnclaveConfig {
             state_dir: dir.to_path_buf(),
             listen: "127.0.0.1:0".parse().expect("address"),
@@ -369,7 +392,7 @@ mod tests {
                 secret_key: "s".into(),
             },
             epoch_validity: std::time::Duration::from_secs(3600),
-            admin_token: None,
+            admin_token,
         };
         Enclave::new(&config).expect("enclave")
     }
@@ -386,6 +409,8 @@ mod tests {
             noise_multiplier: 1.0,
             noise_shares: 1,
             min_clients: 2,
+            server_learning_rate: 1.0,
+            server_momentum: 0.0,
         }
     }
 
@@ -399,6 +424,70 @@ mod tests {
                 ("example_count", count.into()),
             ])
             .expect("update")
+    }
+
+    /// An update of `value` in every weight, from `count` examples.
+    fn update_of(round: u64, value: f32, count: u64) -> Vec<u8> {
+        HeadWeights::from_flat(4, 2, &[value; 10])
+            .expect("weights")
+            .to_safetensors(&[
+                ("format", heirloom_core::learn::protocol::MODEL_FORMAT.into()),
+                ("task", EMOTION_TASK.into()),
+                ("round", round.to_string()),
+                ("example_count", count.to_string()),
+            ])
+            .expect("update")
+    }
+
+    #[tokio::test]
+    async fn closing_rounds_steps_with_the_server_rate_and_momentum() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let enclave = Arc::new(enclave_with(dir.path(), Some("operator-token".into())));
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, "Bearer operator-token".parse().expect("header"));
+        let mut settings = config();
+        settings.server_learning_rate = 2.0;
+        settings.server_momentum = 0.5;
+        let opened = start(State(enclave.clone()), headers.clone(), Json(settings)).await;
+        let round = RoundAnnouncement::verify(
+            &opened.expect("start").0,
+            &[enclave.keys.signing().verifying_key()],
+        )
+        .expect("signed round");
+        assert_eq!(
+            (round.config.server_learning_rate, round.config.server_momentum),
+            (2.0, 0.5),
+            "the announcement says how the enclave steps"
+        );
+        let model = |round: u64| {
+            let bytes: Vec<u8> = enclave
+                .state
+                .with(|c| {
+                    c.query_row(
+                        "SELECT model FROM learn_round WHERE round = ?1",
+                        [round as i64],
+                        |r| r.get(0),
+                    )
+                })
+                .expect("model");
+            HeadWeights::from_safetensors(&bytes).expect("model").0.flat()
+        };
+        // Each round, two owners send +1 everywhere, with 10 and 30 examples.
+        for round in 1..=2u64 {
+            for (owner, count) in [("owner-a", 10), ("owner-b", 30)] {
+                let bytes = update_of(round, 1.0, count);
+                let c = check_update(&enclave, owner, &bytes).expect("accepted");
+                keep_update(&enclave, &format!("{owner}-{round}"), owner, &c, &bytes)
+                    .expect("kept");
+            }
+            let closed = close(State(enclave.clone()), headers.clone()).await.expect("close");
+            assert_eq!(closed.0["clients"], 2);
+            assert_eq!(closed.0["noise_added"], false, "one noise share: nothing to top up");
+        }
+        // Round 2 = 0 + η·1 = 2. Round 3: step = 1 + β·(2 − 0)/η = 1.5, so 2 + η·1.5 = 5.
+        assert!(model(2).iter().all(|v| (v - 2.0).abs() < 1e-6), "{:?}", model(2));
+        assert!(model(3).iter().all(|v| (v - 5.0).abs() < 1e-6), "{:?}", model(3));
+        assert!(enclave.state.learn_updates(2).expect("updates").is_empty());
     }
 
     #[test]

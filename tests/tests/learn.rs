@@ -10,7 +10,7 @@ use heirloom_core::extract::EmotionKind;
 use heirloom_core::graph::{EntityKind, MemoryGraph};
 use heirloom_core::keystore::FileKeyStore;
 use heirloom_core::learn::{
-    self, federated_average, Conditions, HeadWeights, JoinOptions, JoinOutcome, LearnError,
+    self, aggregate_round, Conditions, HeadWeights, JoinOptions, JoinOutcome, LearnError,
     PrivacyBudget, RdpAccountant, RoundAnnouncement, RoundConfig,
 };
 use heirloom_core::outbox::{CancelFlag, ItemState, Outbox, OutboxConfig, Quiet, UploadReceipt};
@@ -101,6 +101,8 @@ fn round_config() -> RoundConfig {
         noise_multiplier: 1.0,
         noise_shares: 1,
         min_clients: 3,
+        server_learning_rate: 2.0,
+        server_momentum: 0.0,
     }
 }
 
@@ -213,7 +215,8 @@ fn a_round_goes_from_consenting_phones_through_the_enclave_to_the_next_model() {
         let norm = learn::l2_norm(&d.flat());
         assert!(norm > 10.0 && norm < 100.0, "{norm}");
     }
-    let expected = federated_average(&model(&enclave, 1), &deltas).expect("fedavg");
+    let expected =
+        aggregate_round(&model(&enclave, 1), None, &deltas, &round_config()).expect("fedavg").next;
     let (status, closed) = admin(&enclave, "/v1/admin/learn/close", None);
     assert_eq!(status, 200, "{closed}");
     assert_eq!(closed["clients"], 3);
@@ -226,7 +229,7 @@ fn a_round_goes_from_consenting_phones_through_the_enclave_to_the_next_model() {
         .zip(expected.flat())
         .map(|(a, b)| (a - b).abs())
         .fold(0.0f32, f32::max);
-    assert!(gap < 1e-6, "round 2's model is the example-weighted average ({gap})");
+    assert!(gap < 1e-6, "round 2's model is η × the example-weighted average ({gap})");
     let left = enclave.server().enclave.state.learn_updates(1).expect("updates").len();
     assert_eq!(left, 0, "individual updates are dropped once averaged");
 
@@ -268,4 +271,26 @@ fn a_round_goes_from_consenting_phones_through_the_enclave_to_the_next_model() {
     assert_eq!(items[0].state, ItemState::Uploaded);
     // The third phone may still join round 2.
     assert!(matches!(join(&phones[2], &enclave), Ok(JoinOutcome::Queued { round: 2, .. })));
+
+    // Withdrawing after sending: the enclave deletes the update it has not averaged yet.
+    send(&phones[2], &enclave);
+    assert_eq!(enclave.server().enclave.state.learn_updates(2).expect("updates").len(), 1);
+    consent::revoke(
+        &phones[2].graph,
+        &giver(&phones[2]),
+        Subject::Training,
+        Purpose::AiTraining,
+        &heirloom_tests::policy(),
+        now(),
+    )
+    .expect("revoke");
+    let outbox = Outbox::new(&phones[2].graph, config(&enclave)).expect("outbox");
+    let report = outbox
+        .run_until_idle(&Quiet, &CancelFlag::new(), Instant::now() + Duration::from_secs(60))
+        .expect("run");
+    assert!(report.erased >= 1, "{report:?}");
+    assert!(enclave.server().enclave.state.learn_updates(2).expect("updates").is_empty());
+    let ledger = learn::ledger(&phones[2].graph).expect("ledger");
+    let states: Vec<&str> = ledger.iter().map(|e| e.state.as_str()).collect();
+    assert_eq!(states, ["erased", "erased"]);
 }

@@ -28,8 +28,11 @@ pub use head::TaggerHead;
 pub use join::{
     join_round, status, Conditions, JoinOptions, JoinOutcome, LearnStatus, MIN_EXAMPLES,
 };
-pub use model::{federated_average, HeadWeights};
-pub use privacy::{add_gaussian_noise, clip_l2, l2_norm, PrivacyBudget, RdpAccountant, RDP_ORDERS};
+pub use model::{aggregate_round, federated_average, HeadWeights, RoundAggregate};
+pub use privacy::{
+    add_gaussian_noise, clip_l2, l2_norm, top_up_noise_std, PrivacyBudget, RdpAccountant,
+    RDP_ORDERS,
+};
 pub use protocol::{Contribution, RoundAnnouncement, RoundConfig};
 pub use store::{
     budget, emotion_examples, ledger, set_budget, LedgerEntry, DEFAULT_BUDGET, MAX_EXAMPLES,

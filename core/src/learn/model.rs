@@ -137,20 +137,94 @@ pub fn federated_average(
     global: &HeadWeights,
     updates: &[(HeadWeights, u64)],
 ) -> Result<HeadWeights, LearnError> {
+    let mean = weighted_mean(global, updates)?;
+    let flat: Vec<f32> =
+        global.flat().into_iter().zip(mean).map(|(g, d)| (f64::from(g) + d) as f32).collect();
+    HeadWeights::from_flat(global.dim, global.labels, &flat)
+}
+
+/// The example-weighted mean of `updates`, which must have `global`'s shape.
+fn weighted_mean(
+    global: &HeadWeights,
+    updates: &[(HeadWeights, u64)],
+) -> Result<Vec<f64>, LearnError> {
     let total: u64 = updates.iter().map(|(_, n)| *n).sum();
     if updates.is_empty() || total == 0 {
         return Err(invalid("no examples to average"));
     }
-    let mut next = global.flat().into_iter().map(f64::from).collect::<Vec<f64>>();
+    let mut mean = vec![0.0f64; global.weight.len() + global.bias.len()];
     for (delta, n) in updates {
         if (delta.dim, delta.labels) != (global.dim, global.labels) {
             return Err(invalid("weights of different shapes"));
         }
         let w = *n as f64 / total as f64;
-        for (acc, d) in next.iter_mut().zip(delta.flat()) {
+        for (acc, d) in mean.iter_mut().zip(delta.flat()) {
             *acc += w * f64::from(d);
         }
     }
-    let flat: Vec<f32> = next.into_iter().map(|v| v as f32).collect();
-    HeadWeights::from_flat(global.dim, global.labels, &flat)
+    Ok(mean)
+}
+
+/// What closing a round produced.
+#[derive(Debug, Clone)]
+pub struct RoundAggregate {
+    /// The next round's global model.
+    pub next: HeadWeights,
+    /// The standard deviation of the noise the enclave added to the average (0 when the
+    /// clients' own noise was enough).
+    pub top_up_std: f64,
+}
+
+/// Closes a round (the enclave does this):
+///
+/// 1. the updates' example-weighted average (FedAvg);
+/// 2. plus Gaussian noise from the OS CSPRNG when the clients' noise is not enough for the
+///    average to carry σ times the largest single update's weight in it (uneven example counts
+///    give one update more say than its noise share covers; see
+///    [`super::privacy::top_up_noise_std`]);
+/// 3. the step is that average plus β times the previous round's step, which is recovered from
+///    the previous round's published model (`previous`, `None` in round 1);
+/// 4. the next model is `global` + η × step (η, β: the round's server learning rate and
+///    momentum).
+///
+/// Steps 3 and 4 only post-process the noised average, so they cost no privacy.
+pub fn aggregate_round(
+    global: &HeadWeights,
+    previous: Option<&HeadWeights>,
+    updates: &[(HeadWeights, u64)],
+    config: &super::RoundConfig,
+) -> Result<RoundAggregate, LearnError> {
+    config.check()?;
+    let mean = weighted_mean(global, updates)?;
+    let counts: Vec<u64> = updates.iter().map(|(_, n)| *n).collect();
+    let top_up_std = super::privacy::top_up_noise_std(
+        &counts,
+        config.noise_multiplier,
+        config.clip_norm,
+        config.noise_shares,
+    );
+    let mut noised: Vec<f32> = mean.iter().map(|v| *v as f32).collect();
+    if top_up_std > 0.0 {
+        super::privacy::add_gaussian_noise(&mut noised, top_up_std)?;
+    }
+    let eta = config.server_learning_rate;
+    let beta = config.server_momentum;
+    let before = match previous {
+        Some(p) if beta > 0.0 => Some(global.minus(p)?.flat()),
+        _ => None,
+    };
+    let flat: Vec<f32> = global
+        .flat()
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let last = before.as_ref().map_or(0.0, |b| f64::from(b[i]) / eta);
+            let step = f64::from(noised[i]) + beta * last;
+            (f64::from(g) + eta * step) as f32
+        })
+        .collect();
+    Ok(RoundAggregate {
+        next: HeadWeights::from_flat(global.dim, global.labels, &flat)?,
+        top_up_std,
+    })
 }

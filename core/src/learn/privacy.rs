@@ -40,6 +40,32 @@ pub fn clip_l2(update: &mut [f32], bound: f64) -> Result<f64, LearnError> {
     Ok(norm)
 }
 
+/// The noise the aggregator adds to an example-weighted average of updates so that it protects
+/// every contributor as well as an even average would (0 when nothing is needed).
+///
+/// Client i's update carries its own noise N(0, (σC)²/shares) and enters the average with
+/// weight wᵢ = nᵢ / Σn. The average's noise then has variance (σC)² Σwᵢ² / shares, while one
+/// client can move it by at most w_max C. The mechanism is σ-Gaussian for every client only if
+/// that variance is at least (σ C w_max)², so the aggregator tops it up by the difference. With
+/// even counts and at least `shares` updates nothing is added; one update holding most of the
+/// examples makes the aggregator add nearly σC itself. Example counts are treated as known to
+/// the aggregator (they travel in the sealed update), as in DP-FedAvg.
+pub fn top_up_noise_std(counts: &[u64], noise_multiplier: f64, clip_norm: f64, shares: u32) -> f64 {
+    let total: f64 = counts.iter().map(|n| *n as f64).sum();
+    if total <= 0.0 || shares == 0 {
+        return 0.0;
+    }
+    let weights = counts.iter().map(|n| *n as f64 / total);
+    let max = weights.clone().fold(0.0f64, f64::max);
+    let sum_sq: f64 = weights.map(|w| w * w).sum();
+    let missing = max * max - sum_sq / f64::from(shares);
+    if missing > max * max * 1e-9 {
+        noise_multiplier * clip_norm * missing.sqrt()
+    } else {
+        0.0
+    }
+}
+
 /// Uniform doubles in (0, 1] from the OS CSPRNG, 53 bits each.
 fn uniforms(count: usize) -> Result<Vec<f64>, LearnError> {
     let mut bytes = vec![0u8; count * 8];

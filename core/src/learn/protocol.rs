@@ -41,6 +41,18 @@ pub struct RoundConfig {
     pub noise_shares: u32,
     /// The round is aggregated only with at least this many updates.
     pub min_clients: u32,
+    /// η: the enclave moves the global model by η times its (momentum) step. More than 1 makes
+    /// up for clipping, which bounds how far each round can move the model (FedAvgM, Hsu et
+    /// al. 2019). Post-processing of the noised average: it costs no privacy.
+    #[serde(with = "float_text", default = "one")]
+    pub server_learning_rate: f64,
+    /// β: the step is the noised average plus β times the previous round's step.
+    #[serde(with = "float_text", default)]
+    pub server_momentum: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// Signed documents are canonical JSON, which has integers only: real numbers travel as their
@@ -95,6 +107,15 @@ impl RoundConfig {
         }
         if !(1..=self.min_clients).contains(&self.noise_shares) {
             return bad("noise split over 1 to min_clients clients");
+        }
+        if !(self.server_learning_rate.is_finite()
+            && self.server_learning_rate > 0.0
+            && self.server_learning_rate <= 100.0)
+        {
+            return bad("a server learning rate in (0, 100]");
+        }
+        if !(self.server_momentum.is_finite() && (0.0..1.0).contains(&self.server_momentum)) {
+            return bad("a server momentum in [0, 1)");
         }
         Ok(())
     }

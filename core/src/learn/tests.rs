@@ -16,6 +16,8 @@ fn config() -> RoundConfig {
         noise_multiplier: 1.0,
         noise_shares: 1,
         min_clients: 2,
+        server_learning_rate: 1.0,
+        server_momentum: 0.0,
     }
 }
 
@@ -86,6 +88,11 @@ fn a_signed_round_with_unsafe_settings_is_refused() {
         |c: &mut RoundConfig| c.noise_shares = 0,
         |c: &mut RoundConfig| c.labels = vec!["joy".into(), "joy".into()],
         |c: &mut RoundConfig| c.learning_rate = -1.0,
+        |c: &mut RoundConfig| c.server_learning_rate = 0.0,
+        |c: &mut RoundConfig| c.server_learning_rate = f64::NAN,
+        |c: &mut RoundConfig| c.server_learning_rate = 101.0,
+        |c: &mut RoundConfig| c.server_momentum = 1.0,
+        |c: &mut RoundConfig| c.server_momentum = -0.1,
     ] {
         let mut c = config();
         change(&mut c);
@@ -140,6 +147,62 @@ fn fedavg_weights_updates_by_example_count_and_refuses_bad_rounds() {
     assert!(federated_average(&global, &[(a, 0)]).is_err());
     let wrong = HeadWeights::zeros(3, 2).expect("zeros");
     assert!(federated_average(&global, &[(b, 1), (wrong, 1)]).is_err());
+}
+
+#[test]
+fn the_server_step_follows_its_learning_rate_and_momentum() {
+    let mut c = config();
+    c.server_learning_rate = 2.0;
+    c.server_momentum = 0.5;
+    c.noise_shares = 2;
+    let previous = HeadWeights::from_flat(2, 2, &[0.0; 6]).expect("previous");
+    let global = HeadWeights::from_flat(2, 2, &[1.0; 6]).expect("global");
+    let a = HeadWeights::from_flat(2, 2, &[3.0; 6]).expect("a");
+    let b = HeadWeights::from_flat(2, 2, &[-1.0; 6]).expect("b");
+    // Even counts over `noise_shares` updates: the clients' noise is enough, none is added.
+    let out = aggregate_round(&global, Some(&previous), &[(a.clone(), 10), (b.clone(), 10)], &c)
+        .expect("aggregate");
+    assert_eq!(out.top_up_std, 0.0);
+    // Previous step (1 − 0) / η = 0.5; step = mean 1 + β · 0.5 = 1.25; next = 1 + η · 1.25.
+    assert!(out.next.flat().iter().all(|v| (v - 3.5).abs() < 1e-6), "{:?}", out.next.flat());
+    // Round 1 has no previous step; β then adds nothing.
+    let first = aggregate_round(&global, None, &[(a.clone(), 10), (b, 10)], &c).expect("first");
+    assert!(first.next.flat().iter().all(|v| (v - 3.0).abs() < 1e-6));
+    // Plain FedAvg is η = 1, β = 0.
+    let plain = aggregate_round(&global, Some(&previous), &[(a.clone(), 30)], &config());
+    assert!(plain.expect("plain").next.flat().iter().all(|v| (v - 4.0).abs() < 1e-6));
+    let mut unsafe_settings = config();
+    unsafe_settings.server_momentum = 1.0;
+    assert!(aggregate_round(&global, None, &[(a, 1)], &unsafe_settings).is_err());
+}
+
+#[test]
+fn uneven_example_counts_make_the_enclave_add_the_missing_noise() {
+    // Even counts over at least `shares` updates need nothing; one share (local noise) neither.
+    assert_eq!(top_up_noise_std(&[10; 20], 1.0, 1.0, 20), 0.0);
+    assert_eq!(top_up_noise_std(&[10; 25], 1.0, 1.0, 20), 0.0);
+    assert_eq!(top_up_noise_std(&[1000, 1, 1], 1.0, 1.0, 1), 0.0);
+    // One update with 90 % of the examples among 10 whose noise was split 10 ways: its weight is
+    // 0.9 but the average carries only σC·√(Σw²/10) of the clients' noise.
+    let counts: [u64; 10] = [900, 12, 12, 12, 12, 12, 12, 12, 12, 4];
+    let w: Vec<f64> = counts.iter().map(|n| *n as f64 / 1000.0).collect();
+    let expected = (0.81 - w.iter().map(|x| x * x).sum::<f64>() / 10.0).sqrt() * 2.0 * 0.5;
+    let got = top_up_noise_std(&counts, 2.0, 0.5, 10);
+    assert!((got - expected).abs() < 1e-12 && got > 0.8, "{got} vs {expected}");
+
+    // The enclave adds it: zero updates give an average of pure top-up noise of that scale.
+    let mut c = config();
+    c.dim = 512;
+    c.noise_shares = 2;
+    c.noise_multiplier = 2.0;
+    let global = HeadWeights::zeros(512, 3).expect("zeros");
+    let updates = [(global.clone(), 900), (global.clone(), 100)];
+    let out = aggregate_round(&global, None, &updates, &c).expect("aggregate");
+    // w = 0.9, 0.1: missing variance (σC)² (0.81 − 0.82 / 2) = 4 · 0.4.
+    assert!((out.top_up_std - (1.6f64).sqrt()).abs() < 1e-9, "{}", out.top_up_std);
+    let flat = out.next.flat();
+    let std = (flat.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / flat.len() as f64).sqrt();
+    assert!((std / out.top_up_std - 1.0).abs() < 0.1, "sample std {std} vs {}", out.top_up_std);
 }
 
 /// Two separable clusters in 4 dimensions.
