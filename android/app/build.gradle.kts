@@ -81,6 +81,8 @@ dependencies {
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-core:1.9.0")
     // Dispatchers.Main for the activity.
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.9.0")
+    // Background federated-learning rounds (TrainingWorker): charging, idle and network constraints.
+    implementation("androidx.work:work-runtime-ktx:2.9.1")
 }
 
 // 1. libheirloom.so for each ABI, into src/main/jniLibs/<abi>/ where AGP packages it.

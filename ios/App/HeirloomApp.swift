@@ -54,6 +54,20 @@ final class KeychainKeyStore: KeyStore {
 }
 #endif
 
+/// Opens the owner's store: Application Support/Heirloom, its key in the Keychain. The
+/// background training task opens its own handle the same way.
+func openOwnerStore() throws -> Heirloom {
+    let dir = try FileManager.default
+        .url(for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
+        .appendingPathComponent("Heirloom", isDirectory: true)
+    #if canImport(Security)
+    let keys: KeyStore = KeychainKeyStore(service: "app.heirloom")
+    #else
+    let keys = fileKeyStore(path: dir.appendingPathComponent("keys").path)
+    #endif
+    return try Heirloom.open(dataDir: dir.path, keyStore: keys)
+}
+
 /// The open Heirloom and the memories shown.
 @MainActor
 final class MemoriesModel: ObservableObject {
@@ -63,15 +77,7 @@ final class MemoriesModel: ObservableObject {
 
     init() {
         do {
-            let dir = try FileManager.default
-                .url(for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
-                .appendingPathComponent("Heirloom", isDirectory: true)
-            #if canImport(Security)
-            let keys: KeyStore = KeychainKeyStore(service: "app.heirloom")
-            #else
-            let keys = fileKeyStore(path: dir.appendingPathComponent("keys").path)
-            #endif
-            heirloom = try Heirloom.open(dataDir: dir.path, keyStore: keys)
+            heirloom = try openOwnerStore()
             reload()
         } catch {
             problem = "Could not open Heirloom: \(error)"
@@ -299,6 +305,14 @@ struct FamilyView: View {
 @main
 struct HeirloomApp: App {
     @StateObject private var model = MemoriesModel()
+
+    init() {
+        #if canImport(BackgroundTasks) && os(iOS)
+        // Federated learning waits for idle, power and a network, and for the owner's consent.
+        BackgroundTraining.register(open: openOwnerStore)
+        BackgroundTraining.schedule()
+        #endif
+    }
 
     var body: some Scene {
         WindowGroup {

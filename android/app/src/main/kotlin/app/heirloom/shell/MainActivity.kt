@@ -52,6 +52,8 @@ class MainActivity : Activity() {
         super.onCreate(savedInstanceState)
         setContentView(buildViews())
         showMemories()
+        // Federated learning waits for charging, idle and Wi-Fi, and for the owner's consent.
+        TrainingWorker.schedule(applicationContext)
     }
 
     override fun onDestroy() {
