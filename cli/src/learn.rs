@@ -93,7 +93,7 @@ pub enum LearnCommand {
         #[arg(long, default_value_t = 3.0)]
         server_learning_rate: f64,
         /// β: the enclave's step adds β × the previous round's step (FedAvgM).
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.5)]
         server_momentum: f64,
         /// Folder with the MiniLM model (default: $HEIRLOOM_MODELS or the user's models folder).
         #[arg(long)]
@@ -370,13 +370,16 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
         Ok(measure_signal(&extractor, &tagger, &held))
     };
     let (rules, with_federated) = signal(&outcome.global)?;
+    let (_, with_calibrated) = signal(&outcome.device_tagger)?;
     let (_, with_central) = signal(&outcome.central)?;
     let detection = |d: &Detection| json!({"recall": d.recall(), "precision": d.precision(), "hits": d.hits, "false_alarms": d.false_alarms});
     if human {
         println!("emotion detection on {} held-out sentences (recall / precision):", held.len());
+        let calibrated = format!("  … calibrated (T = {:.2})", outcome.temperature);
         for (name, d) in [
             ("rules alone", &rules),
             ("rules + federated tagger", &with_federated),
+            (calibrated.as_str(), &with_calibrated),
             ("rules + central tagger", &with_central),
         ] {
             println!("  {name:<26} {:.3} / {:.3}", d.recall(), d.precision());
@@ -386,6 +389,8 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
         "extraction": {
             "rules": detection(&rules),
             "rules_with_federated_tagger": detection(&with_federated),
+            "rules_with_calibrated_federated_tagger": detection(&with_calibrated),
+            "temperature": outcome.temperature,
             "rules_with_central_tagger": detection(&with_central),
         },
         "clients": clients,

@@ -123,9 +123,18 @@ pub fn join_round_with(
     budget.check_round(&spent, round.config.noise_multiplier)?;
     let model = client.learn_model(round.round, round.model_bytes.min(MAX_MODEL_BYTES))?;
     let global = round.open_model(&model)?;
-    // The verified global model is also the device's tagger for emotion proposals.
-    store::save_model(graph, &task, round.round, &round.config.labels, &model, now_ms)?;
     let (xs, ys) = examples(&round.config)?;
+    // The verified global model is also the device's tagger for emotion proposals, its
+    // temperature fitted to the owner's confirmed examples when there are enough of them.
+    let tagger = if xs.len() >= MIN_EXAMPLES {
+        let (scaled, temperature) = super::signal::calibrate(&global, &xs, &ys)?;
+        let mut meta = model_metadata(&task, round.round, None);
+        meta.push(("temperature", temperature.to_string()));
+        scaled.to_safetensors(&meta)?
+    } else {
+        model
+    };
+    store::save_model(graph, &task, round.round, &round.config.labels, &tagger, now_ms)?;
     if xs.len() < MIN_EXAMPLES {
         return Err(LearnError::NotEnoughExamples { have: xs.len(), need: MIN_EXAMPLES });
     }

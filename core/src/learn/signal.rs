@@ -27,23 +27,77 @@ impl EmotionTagger {
 
     /// The most likely label and its probability, for an embedding of the head's width.
     pub fn tag(&self, embedding: &[f32]) -> Option<(&str, f64)> {
-        let (dim, w) = (self.weights.dim, &self.weights.weight);
-        if embedding.len() != dim {
+        if embedding.len() != self.weights.dim {
             return None;
         }
-        let logits: Vec<f64> = (0..self.weights.labels)
-            .map(|l| {
-                let row = &w[l * dim..(l + 1) * dim];
-                let dot: f64 =
-                    row.iter().zip(embedding).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
-                dot + f64::from(self.weights.bias[l])
-            })
-            .collect();
+        let logits = logits(&self.weights, embedding);
         let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let total: f64 = logits.iter().map(|v| (v - max).exp()).sum();
         let (best, logit) = logits.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
         Some((self.labels[best].as_str(), (logit - max).exp() / total))
     }
+}
+
+/// Temperature scaling (Guo et al. 2017) on the owner's confirmed examples: the T in
+/// [0.05, 5] whose softmax(logits / T) best predicts them (least negative log-likelihood), and
+/// the weights scaled by 1/T, which give those probabilities directly. The global model's
+/// updates are clipped, so its weights stay small and its probabilities flat even where its
+/// ranking is right; a T below 1 sharpens them where the owner's own facts agree with it, and a
+/// T above 1 flattens a model the owner's facts disagree with. One number, fitted on the device:
+/// nothing leaves.
+pub fn calibrate(
+    weights: &HeadWeights,
+    inputs: &[Vec<f32>],
+    labels: &[u32],
+) -> Result<(HeadWeights, f64), LearnError> {
+    if inputs.is_empty()
+        || inputs.len() != labels.len()
+        || inputs.iter().any(|x| x.len() != weights.dim)
+        || labels.iter().any(|l| *l as usize >= weights.labels)
+    {
+        return Err(LearnError::InvalidInput { reason: "examples of the head's width and labels" });
+    }
+    let logits: Vec<Vec<f64>> = inputs.iter().map(|x| logits(weights, x)).collect();
+    let nll = |t: f64| -> f64 {
+        logits
+            .iter()
+            .zip(labels)
+            .map(|(z, y)| {
+                let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let log_total = z.iter().map(|v| ((v - max) / t).exp()).sum::<f64>().ln();
+                log_total - (z[*y as usize] - max) / t
+            })
+            .sum()
+    };
+    const STEPS: usize = 120;
+    let (low, high) = (0.05f64.ln(), 5.0f64.ln());
+    let t = (0..=STEPS)
+        .map(|i| (low + (high - low) * i as f64 / STEPS as f64).exp())
+        .map(|t| (t, nll(t)))
+        .filter(|(_, v)| v.is_finite())
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(1.0, |(t, _)| t);
+    let scale = |v: &[f32]| v.iter().map(|w| (f64::from(*w) / t) as f32).collect::<Vec<f32>>();
+    let scaled = HeadWeights {
+        dim: weights.dim,
+        labels: weights.labels,
+        weight: scale(&weights.weight),
+        bias: scale(&weights.bias),
+    };
+    Ok((scaled, t))
+}
+
+/// The head's logits for one embedding of its width.
+fn logits(weights: &HeadWeights, embedding: &[f32]) -> Vec<f64> {
+    let dim = weights.dim;
+    (0..weights.labels)
+        .map(|l| {
+            let row = &weights.weight[l * dim..(l + 1) * dim];
+            let dot: f64 =
+                row.iter().zip(embedding).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
+            dot + f64::from(weights.bias[l])
+        })
+        .collect()
 }
 
 /// The probability the tagger needs before it proposes an emotion the rules did not find.

@@ -175,6 +175,11 @@ struct SimClient {
 pub struct Outcome {
     pub rounds: Vec<RoundReport>,
     pub global: HeadWeights,
+    /// The last global model as the first client would use it for proposals: its temperature
+    /// fitted to that client's own examples (see [`super::signal::calibrate`]).
+    pub device_tagger: HeadWeights,
+    /// The temperature fitted.
+    pub temperature: f64,
     pub central: HeadWeights,
 }
 
@@ -275,5 +280,7 @@ pub fn run(
         reports.push(report);
         round = next;
     }
-    Ok(Outcome { rounds: reports, global, central: central_head })
+    let (xs, ys) = &clients[0].examples;
+    let (device_tagger, temperature) = super::signal::calibrate(&global, xs, ys)?;
+    Ok(Outcome { rounds: reports, global, device_tagger, temperature, central: central_head })
 }

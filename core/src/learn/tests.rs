@@ -319,3 +319,45 @@ fn the_tagger_proposes_what_the_rules_missed_and_a_rejection_sticks() {
     let (xs, ys) = emotion_examples(&graph, &labels, 4).expect("examples");
     assert_eq!((xs, ys), (vec![vec![0.0, 0.0, 1.0, 0.0]], vec![0]));
 }
+
+#[test]
+fn calibration_sharpens_a_timid_model_the_owner_agrees_with_and_flattens_one_they_do_not() {
+    // A model with the right ranking but small weights (what clipped updates give): 0.3 on the
+    // diagonal, so every probability stays below the proposal line.
+    let mut weight = vec![0.0f32; 16];
+    for i in 0..4 {
+        weight[i * 4 + i] = 0.3;
+    }
+    let timid = HeadWeights { dim: 4, labels: 4, weight, bias: vec![0.0; 4] };
+    let labels = ["joy", "grief", "pride", "fear"].map(String::from).to_vec();
+    let xs: Vec<Vec<f32>> = (0..40)
+        .map(|i| {
+            let mut x = vec![0.1f32; 4];
+            x[i % 4] = 0.9;
+            x
+        })
+        .collect();
+    let right: Vec<u32> = (0..40).map(|i| (i % 4) as u32).collect();
+    let p = |w: &HeadWeights| {
+        let tagger = signal::EmotionTagger::new(w.clone(), labels.clone()).expect("tagger");
+        tagger.tag(&xs[0]).map(|(l, p)| (l.to_owned(), p)).expect("tag")
+    };
+    let (label, before) = p(&timid);
+    assert!(label == "joy" && before < signal::SUGGEST_AT, "{before}");
+    let (sharp, t) = signal::calibrate(&timid, &xs, &right).expect("calibrate");
+    let (label, after) = p(&sharp);
+    assert!(t < 0.2 && label == "joy" && after >= signal::SUGGEST_AT, "T {t}, p {after}");
+
+    // Examples that disagree with the model (each labelled as the next label): flatter.
+    let wrong: Vec<u32> = (0..40).map(|i| ((i + 1) % 4) as u32).collect();
+    let (flat, t) = signal::calibrate(&timid, &xs, &wrong).expect("calibrate");
+    assert!(t > 1.0 && p(&flat).1 < before, "T {t}");
+
+    // Examples of another width, or labels the head has not: a typed error.
+    assert!(matches!(
+        signal::calibrate(&timid, &[vec![0.0; 3]], &[0]),
+        Err(LearnError::InvalidInput { .. })
+    ));
+    assert!(signal::calibrate(&timid, &xs[..1], &[9]).is_err());
+    assert!(signal::calibrate(&timid, &[], &[]).is_err());
+}
