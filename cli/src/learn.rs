@@ -95,6 +95,9 @@ pub enum LearnCommand {
         /// β: the enclave's step adds β × the previous round's step (FedAvgM).
         #[arg(long, default_value_t = 0.5)]
         server_momentum: f64,
+        /// Also draw the accuracy per round (federated and central) into this PNG.
+        #[arg(long)]
+        plot: Option<PathBuf>,
         /// Folder with the MiniLM model (default: $HEIRLOOM_MODELS or the user's models folder).
         #[arg(long)]
         models_dir: Option<PathBuf>,
@@ -273,6 +276,7 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
         noise_shares,
         server_learning_rate,
         server_momentum,
+        plot,
         models_dir,
     } = command
     else {
@@ -352,6 +356,25 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
         }
     })?;
     let reports = &outcome.rounds;
+    if let Some(path) = plot {
+        let federated: Vec<f64> = reports.iter().map(|r| r.federated_accuracy).collect();
+        let central: Vec<f64> = reports.iter().map(|r| r.centralised_accuracy).collect();
+        let legend = format!(
+            "Held-out accuracy (0 to 1, a line every 0.1) over rounds 1–{}: federated, {} clients (blue); central (grey); chance (dashed)",
+            reports.len(),
+            clients
+        );
+        crate::plot::accuracy_png(
+            path,
+            &[
+                crate::plot::Curve { accuracy: &federated, colour: crate::plot::FEDERATED },
+                crate::plot::Curve { accuracy: &central, colour: crate::plot::CENTRAL },
+            ],
+            1.0 / dataset_labels(&dataset) as f64,
+            &legend,
+            &models,
+        )?;
+    }
     // The tagger as a signal for extraction, on the held-out sentences: the rules alone, then
     // with the federated model, then with the centrally trained head filling in.
     let extractor = heirloom_core::extract::Extractor::load(
@@ -415,4 +438,12 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
         out.emit(name, &data, |_| String::new());
     }
     Ok(())
+}
+
+/// How many distinct labels the held-out set has (chance is one over it).
+fn dataset_labels(data: &Dataset) -> usize {
+    let mut labels: Vec<u32> = data.test.iter().map(|(_, y)| *y).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    labels.len().max(1)
 }

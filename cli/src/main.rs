@@ -9,6 +9,7 @@ mod kiosk;
 mod learn;
 mod output;
 mod paths;
+mod plot;
 mod sealing;
 mod sharing;
 mod understand;

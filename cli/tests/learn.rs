@@ -42,15 +42,30 @@ fn a_simulated_federation_learns_and_an_owner_joins_with_consent() {
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/emotion_set.tsv");
     let e = ["--enclave", url.as_str(), "--enclave-key", key.as_str()];
 
+    let plot = d.join("curves.png");
+    let plot_arg = plot.to_str().expect("path");
     let sim = ok(
         d,
         &[
             &["learn", "simulate", "--data", data, "--clients", "20", "--rounds", "5"][..],
             &["--per-client", "24", "--test-limit", "96", "--skew", "0.5"],
-            &["--noise-multiplier", "0.3", "--clip-norm", "1"],
+            &["--noise-multiplier", "0.3", "--clip-norm", "1", "--plot", plot_arg],
             &e,
         ]
         .concat(),
+    );
+    // The plot: both curves drawn (the federated one in its blue, the central one in grey).
+    let png = image::open(&plot).expect("a PNG").to_rgb8();
+    assert_eq!(png.width(), 960);
+    let count = |c: [u8; 3]| png.pixels().filter(|p| p.0 == c).count();
+    assert!(count([31, 100, 200]) > 500 && count([120, 120, 120]) > 500, "curves drawn");
+    // The device's tagger is the last model with a temperature fitted on a client's examples.
+    let t = sim["extraction"]["temperature"].as_f64().expect("temperature");
+    assert!((0.05..=5.0).contains(&t), "{t}");
+    let calibrated = &sim["extraction"]["rules_with_calibrated_federated_tagger"];
+    assert!(
+        calibrated["recall"].as_f64().expect("recall")
+            >= sim["extraction"]["rules"]["recall"].as_f64().expect("recall")
     );
     let rounds = sim["rounds"].as_array().expect("rounds");
     assert_eq!(rounds.len(), 5, "{sim}");
