@@ -21,6 +21,8 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+// Parsed once per process; boxing the simulator's many flags would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum LearnCommand {
     /// Consent, privacy budget and spending, rounds joined.
