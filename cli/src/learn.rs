@@ -10,11 +10,11 @@ use crate::output::{CliError, Output};
 use clap::Subcommand;
 use heirloom_core::embed::Embedder;
 use heirloom_core::graph::MemoryGraph;
-use heirloom_core::learn::signal::{measure_signal, Detection, EmotionTagger};
+use heirloom_core::learn::signal::{measure_signal, Detection, Tagger};
 use heirloom_core::learn::simulation::{self, Dataset, SimulationConfig};
 use heirloom_core::learn::HeadWeights;
 use heirloom_core::learn::{
-    self, Conditions, JoinOptions, JoinOutcome, PrivacyBudget, RoundConfig,
+    self, Conditions, JoinOptions, JoinOutcome, PrivacyBudget, RoundConfig, Task,
 };
 use heirloom_core::outbox::{CancelFlag, Outbox, Quiet};
 use serde_json::json;
@@ -58,9 +58,13 @@ pub enum LearnCommand {
         /// The operator's token for the enclave's /v1/admin endpoints.
         #[arg(long, env = "HEIRLOOM_ENCLAVE_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: String,
-        /// Labelled sentences: `split<TAB>label<TAB>sentence` (tests/fixtures/emotion_set.tsv).
+        /// Labelled sentences: `split<TAB>label<TAB>sentence` (tests/fixtures/emotion_set.tsv,
+        /// or topic_set.tsv with `--task topic`).
         #[arg(long)]
         data: PathBuf,
+        /// What the federation learns: `emotion` (emotion kinds) or `topic` (life-event kinds).
+        #[arg(long, default_value = "emotion")]
+        task: String,
         /// Where the simulated phones' data directories go (a fresh temporary folder if unset).
         #[arg(long)]
         work_dir: Option<PathBuf>,
@@ -235,7 +239,7 @@ pub fn run(
     Ok(())
 }
 
-/// Reads `split<TAB>label<TAB>sentence` lines; labels must be emotion kinds.
+/// Reads `split<TAB>label<TAB>sentence` lines; labels must be the task's kinds.
 fn read_set(path: &PathBuf, labels: &[String]) -> Result<Vec<(bool, u32, String)>, CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::Input(format!("cannot read the labelled set ({})", e.kind())))?;
@@ -252,7 +256,7 @@ fn read_set(path: &PathBuf, labels: &[String]) -> Result<Vec<(bool, u32, String)
         let label = labels
             .iter()
             .position(|l| l == label)
-            .ok_or_else(|| CliError::Input(format!("line {}: not an emotion label", n + 1)))?;
+            .ok_or_else(|| CliError::Input(format!("line {}: not a label of the task", n + 1)))?;
         rows.push((split == "test", label as u32, sentence.to_owned()));
     }
     Ok(rows)
@@ -264,6 +268,7 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
         enclave,
         admin_token,
         data,
+        task,
         work_dir,
         clients,
         rounds,
@@ -284,8 +289,12 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
     else {
         return Ok(());
     };
-    let labels: Vec<String> =
-        heirloom_core::extract::EmotionKind::ALL.iter().map(|k| k.as_str().to_owned()).collect();
+    let task = match task.as_str() {
+        "emotion" => Task::Emotion,
+        "topic" => Task::Topic,
+        _ => return Err(CliError::Input("--task is emotion or topic".into())),
+    };
+    let labels = task.labels();
     let rows = read_set(data, &labels)?;
     let models = crate::understand::models_dir(models_dir.as_ref());
     let embedder = Embedder::load(&Embedder::default_dir(&models))
@@ -315,7 +324,7 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
         per_client: *per_client,
         skew: *skew,
         round: RoundConfig {
-            task: learn::protocol::EMOTION_TASK.into(),
+            task: task.name().into(),
             labels,
             dim: embedder.dimension() as u32,
             learning_rate: *learning_rate,
@@ -391,7 +400,7 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
         })
         .collect();
     let signal = |weights: &HeadWeights| -> Result<(Detection, Detection), CliError> {
-        let tagger = EmotionTagger::new(weights.clone(), sim.round.labels.clone())?;
+        let tagger = Tagger::new(task, weights.clone(), sim.round.labels.clone())?;
         Ok(measure_signal(&extractor, &tagger, &held))
     };
     let (rules, with_federated) = signal(&outcome.global)?;
@@ -399,7 +408,11 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
     let (_, with_central) = signal(&outcome.central)?;
     let detection = |d: &Detection| json!({"recall": d.recall(), "precision": d.precision(), "hits": d.hits, "false_alarms": d.false_alarms});
     if human {
-        println!("emotion detection on {} held-out sentences (recall / precision):", held.len());
+        println!(
+            "{} detection on {} held-out sentences (recall / precision):",
+            task.entity_kind().as_str(),
+            held.len()
+        );
         let calibrated = format!("  … calibrated (T = {:.2})", outcome.temperature);
         for (name, d) in [
             ("rules alone", &rules),

@@ -149,7 +149,8 @@ fn a_round_goes_from_consenting_phones_through_the_enclave_to_the_next_model() {
     let phones: Vec<Phone> = STORIES.iter().map(|s| phone(s)).collect();
     let labels = round_config().labels;
     for p in &phones {
-        let (xs, _) = learn::emotion_examples(&p.graph, &labels, 384).expect("examples");
+        let (xs, _) =
+            learn::examples(&p.graph, learn::Task::Emotion, &labels, 384).expect("examples");
         assert!(xs.len() >= learn::MIN_EXAMPLES, "{} confirmed examples", xs.len());
     }
 

@@ -86,7 +86,9 @@ pub fn join_round(
     now_ms: i64,
 ) -> Result<JoinOutcome, LearnError> {
     join_round_with(graph, config, options, still_allowed, now_ms, &|round| {
-        store::emotion_examples(graph, &round.labels, round.dim as usize)
+        let task = super::protocol::Task::parse(&round.task)
+            .ok_or(LearnError::InvalidInput { reason: "a known task" })?;
+        store::examples(graph, task, &round.labels, round.dim as usize)
     })
 }
 

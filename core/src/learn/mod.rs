@@ -33,10 +33,8 @@ pub use privacy::{
     add_gaussian_noise, clip_l2, l2_norm, top_up_noise_std, PrivacyBudget, RdpAccountant,
     RDP_ORDERS,
 };
-pub use protocol::{Contribution, RoundAnnouncement, RoundConfig};
-pub use store::{
-    budget, emotion_examples, ledger, set_budget, LedgerEntry, DEFAULT_BUDGET, MAX_EXAMPLES,
-};
+pub use protocol::{Contribution, RoundAnnouncement, RoundConfig, Task};
+pub use store::{budget, examples, ledger, set_budget, LedgerEntry, DEFAULT_BUDGET, MAX_EXAMPLES};
 pub(crate) use store::{contribution_matches, write_update};
 
 /// What went wrong in learning. Never carries the owner's data.

@@ -3,6 +3,8 @@
 //! metadata an update carries, and the contribution the enclave's receipt records.
 
 use super::LearnError;
+use crate::extract::{EmotionKind, EventKind, Fact};
+use crate::graph::EntityKind;
 use crate::outbox::protocol::{sign_as, verify_as};
 use crate::seal::{SealError, SigningIdentity, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -13,8 +15,77 @@ use sha2::{Digest, Sha256};
 pub const ROUND_FORMAT: &str = "heirloom-learn-round/1";
 /// `format` in the metadata of a global model and of an update.
 pub const MODEL_FORMAT: &str = "heirloom-learn-head/1";
-/// The one task so far: emotion tags for transcript segments.
+/// Emotion tags for transcript segments.
 pub const EMOTION_TASK: &str = "emotion-tagger";
+/// Topic tags for transcript segments: the kind of life event a segment tells of.
+pub const TOPIC_TASK: &str = "topic-tagger";
+
+/// What a tagger learns, from which of the owner's confirmed facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Task {
+    /// The emotion a segment tells of (joy, grief, …), from confirmed emotion facts.
+    Emotion,
+    /// Its topic, the kind of life event (wedding, war service, emigration, …), from confirmed
+    /// event facts.
+    Topic,
+}
+
+impl Task {
+    pub const ALL: [Task; 2] = [Task::Emotion, Task::Topic];
+
+    pub fn parse(name: &str) -> Option<Task> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The task's name in round settings and model files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Emotion => EMOTION_TASK,
+            Task::Topic => TOPIC_TASK,
+        }
+    }
+
+    /// The graph's entity kind whose facts are the task's labels.
+    pub fn entity_kind(self) -> EntityKind {
+        match self {
+            Task::Emotion => EntityKind::Emotion,
+            Task::Topic => EntityKind::Event,
+        }
+    }
+
+    /// That kind as stored (`entity.kind`, `rejected_fact.kind`).
+    pub(crate) fn kind_text(self) -> &'static str {
+        match self {
+            Task::Emotion => "emotion",
+            Task::Topic => "event",
+        }
+    }
+
+    /// Every label the task can have, in a stable order.
+    pub fn labels(self) -> Vec<String> {
+        match self {
+            Task::Emotion => EmotionKind::ALL.iter().map(|k| k.as_str().to_owned()).collect(),
+            Task::Topic => EventKind::ALL.iter().map(|k| k.as_str().to_owned()).collect(),
+        }
+    }
+
+    /// The fact a label stands for, if it is one of the task's.
+    pub fn fact(self, label: &str) -> Option<Fact> {
+        match self {
+            Task::Emotion => EmotionKind::parse(label).map(|emotion| Fact::Emotion { emotion }),
+            Task::Topic => EventKind::parse(label).map(|event| Fact::Event { event }),
+        }
+    }
+
+    /// The label of `fact`, if it is of the task's kind.
+    pub fn label_of(self, fact: &Fact) -> Option<&'static str> {
+        match (self, fact) {
+            (Task::Emotion, Fact::Emotion { emotion }) => Some(emotion.as_str()),
+            (Task::Topic, Fact::Event { event }) => Some(event.as_str()),
+            _ => None,
+        }
+    }
+}
 
 /// A round's settings, chosen by the federation's operator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,6 +146,12 @@ impl RoundConfig {
     /// settings that would make it train badly or leak: no noise, no clipping).
     pub fn check(&self) -> Result<(), LearnError> {
         let bad = |reason| Err(LearnError::InvalidInput { reason });
+        let Some(task) = Task::parse(&self.task) else {
+            return bad("a known task");
+        };
+        if self.labels.iter().any(|l| task.fact(l).is_none()) {
+            return bad("labels that are the task's kinds");
+        }
         let unique = {
             let mut l = self.labels.clone();
             l.sort();

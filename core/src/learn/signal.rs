@@ -1,28 +1,35 @@
-//! The learned tagger as a signal for extraction. The rules find an emotion only where a story
-//! uses a word they know ("happy", "cried"); the head reads the whole sentence's embedding. Where
-//! the rules found no emotion in a segment and the head is confident, its guess becomes an
-//! inferred emotion fact below the proposal line: the owner is asked, never told. The model is
-//! the last global model this device fetched (a round's, signed and hash-checked).
+//! The learned taggers as a signal for extraction. The rules find an emotion or a life event
+//! only where a story uses a word they know ("happy", "cried", "wedding"); a head reads the
+//! whole sentence's embedding. Where the rules found no fact of the tagger's kind in a segment
+//! and the head is confident, its guess becomes an inferred fact below the proposal line: the
+//! owner is asked, never told. The model is the last global model of its task this device
+//! fetched (a round's, signed and hash-checked), calibrated on the owner's confirmed facts.
 
+use super::protocol::Task;
 use super::{HeadWeights, LearnError};
-use crate::extract::{EmotionKind, Extractor, Fact, TellerContext};
-use crate::graph::{
-    EntityAttributes, EntityKind, EntityQuery, FactStatus, MemoryGraph, MemoryId, NewEntity,
-};
+use crate::extract::{Extractor, TellerContext};
+use crate::graph::{EntityAttributes, EntityQuery, FactStatus, MemoryGraph, MemoryId, NewEntity};
 
-/// A linear softmax head with its labels, evaluated in plain Rust (no candle on this path).
+/// A linear softmax head with its task and labels, evaluated in plain Rust (no candle on this
+/// path).
 #[derive(Debug, Clone)]
-pub struct EmotionTagger {
+pub struct Tagger {
+    task: Task,
     weights: HeadWeights,
     labels: Vec<String>,
 }
 
-impl EmotionTagger {
-    pub fn new(weights: HeadWeights, labels: Vec<String>) -> Result<Self, LearnError> {
-        if labels.len() != weights.labels {
-            return Err(LearnError::InvalidInput { reason: "one label per output" });
+impl Tagger {
+    /// Refuses labels that are not one per output or not the task's kinds.
+    pub fn new(task: Task, weights: HeadWeights, labels: Vec<String>) -> Result<Self, LearnError> {
+        if labels.len() != weights.labels || labels.iter().any(|l| task.fact(l).is_none()) {
+            return Err(LearnError::InvalidInput { reason: "one label of the task per output" });
         }
-        Ok(Self { weights, labels })
+        Ok(Self { task, weights, labels })
+    }
+
+    pub fn task(&self) -> Task {
+        self.task
     }
 
     /// The most likely label and its probability, for an embedding of the head's width.
@@ -103,62 +110,54 @@ fn logits(weights: &HeadWeights, embedding: &[f32]) -> Vec<f64> {
 /// The probability the tagger needs before it proposes an emotion the rules did not find.
 pub const SUGGEST_AT: f64 = 0.6;
 
-/// Proposes emotions the tagger is confident of in `memory`'s segments that have an embedding
-/// and no emotion yet: an inferred mention over the segment, at confidence 0.5 × p (always a
-/// proposal for the owner). Returns how many were proposed.
-pub fn suggest_emotions(
-    graph: &MemoryGraph,
-    memory: MemoryId,
-    tagger: &EmotionTagger,
-) -> Result<u32, LearnError> {
+/// Proposes what the tagger is confident of in `memory`'s segments that have an embedding and
+/// no fact of its kind yet: an inferred mention over the segment, at confidence 0.5 × p (always
+/// a proposal for the owner). Returns how many were proposed.
+pub fn suggest(graph: &MemoryGraph, memory: MemoryId, tagger: &Tagger) -> Result<u32, LearnError> {
+    let kind = tagger.task.entity_kind();
     let detail = graph.memory_detail(memory).map_err(|_| LearnError::Storage)?;
-    let emotional: std::collections::HashSet<i64> = detail
+    let covered: std::collections::HashSet<i64> = detail
         .mentions
         .iter()
-        .filter(|m| {
-            detail.entities.iter().any(|e| e.id == m.entity_id && e.kind == EntityKind::Emotion)
-        })
+        .filter(|m| detail.entities.iter().any(|e| e.id == m.entity_id && e.kind == kind))
         .map(|m| m.span.segment_id)
         .collect();
     let vectors = super::store::segment_vectors(graph, memory)?;
     let mut proposed = 0;
     for segment in &detail.segments {
-        if emotional.contains(&segment.id) {
+        if covered.contains(&segment.id) {
             continue;
         }
         let Some(vector) = vectors.iter().find(|(id, _)| *id == segment.id).map(|(_, v)| v) else {
             continue;
         };
         let Some((label, p)) = tagger.tag(vector) else { continue };
-        if p < SUGGEST_AT
-            || EmotionKind::parse(label).is_none()
-            || super::store::rejected_emotion(graph, memory, label)?
-        {
+        let Some(fact) = tagger.task.fact(label) else { continue };
+        if p < SUGGEST_AT || super::store::rejected(graph, memory, tagger.task, label)? {
             continue;
         }
         let text = segment.user_text.as_deref().unwrap_or(&segment.machine_text);
-        let Some(kind) = EmotionKind::parse(label) else { continue };
         if text.trim().is_empty() {
             continue;
         }
-        let entity = emotion_entity(graph, label)?;
-        let detail = serde_json::to_string(&Fact::Emotion { emotion: kind })
-            .map_err(|_| LearnError::Storage)?;
-        super::store::propose_emotion(graph, memory, segment.id, text, entity, 0.5 * p, &detail)?;
+        let entity = entity_for(graph, tagger.task, label)?;
+        let detail = serde_json::to_string(&fact).map_err(|_| LearnError::Storage)?;
+        super::store::propose(graph, memory, segment.id, text, entity, 0.5 * p, &detail)?;
         proposed += 1;
     }
     Ok(proposed)
 }
 
-/// The emotion entity named `label`, made if there is none yet.
-fn emotion_entity(graph: &MemoryGraph, label: &str) -> Result<i64, LearnError> {
-    let query = EntityQuery { kind: Some(EntityKind::Emotion), name: Some(label.to_owned()) };
+/// The entity of the task's kind named `label`, made if there is none yet.
+fn entity_for(graph: &MemoryGraph, task: Task, label: &str) -> Result<i64, LearnError> {
+    let kind = task.entity_kind();
+    let query = EntityQuery { kind: Some(kind), name: Some(label.to_owned()) };
     let found = graph.list_entities(&query).map_err(|_| LearnError::Storage)?;
     if let Some(e) = found.iter().find(|e| e.display_name.eq_ignore_ascii_case(label)) {
         return Ok(e.id);
     }
     let new = NewEntity {
-        kind: EntityKind::Emotion,
+        kind,
         display_name: label.to_owned(),
         aliases: Vec::new(),
         attributes: EntityAttributes::default(),
@@ -167,8 +166,8 @@ fn emotion_entity(graph: &MemoryGraph, label: &str) -> Result<i64, LearnError> {
     graph.create_entity(&new).map(|e| e.id).map_err(|_| LearnError::Storage)
 }
 
-/// How well emotions are found in labelled sentences: per sentence, the right emotion found
-/// (a hit), a wrong one (a false alarm), or none.
+/// How well a kind of fact is found in labelled sentences: per sentence, the right one found (a
+/// hit), a wrong one (a false alarm), or none.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Detection {
     pub sentences: usize,
@@ -188,33 +187,19 @@ impl Detection {
 }
 
 /// Scores the rules alone, and the rules with the tagger filling in where they found nothing
-/// (at [`SUGGEST_AT`]), on labelled sentences with their embeddings.
+/// of its kind (at [`SUGGEST_AT`]), on labelled sentences with their embeddings.
 pub fn measure_signal(
     extractor: &Extractor,
-    tagger: &EmotionTagger,
+    tagger: &Tagger,
     sentences: &[(&str, &[f32], &str)],
 ) -> (Detection, Detection) {
     let mut rules = Detection::default();
     let mut both = Detection::default();
     for (text, embedding, truth) in sentences {
-        let found: Vec<&'static str> = extractor
-            .extract(&[text], TellerContext::default())
-            .facts
-            .iter()
-            .filter_map(|f| match f.fact {
-                Fact::Emotion { emotion } => Some(emotion.as_str()),
-                _ => None,
-            })
-            .collect();
-        let rule_guess = found.first().copied();
-        let guess = rule_guess.or_else(|| {
-            tagger.tag(embedding).filter(|(_, p)| *p >= SUGGEST_AT).map(|(l, _)| {
-                match EmotionKind::parse(l) {
-                    Some(k) => k.as_str(),
-                    None => "",
-                }
-            })
-        });
+        let extracted = extractor.extract(&[text], TellerContext::default());
+        let rule_guess = extracted.facts.iter().find_map(|f| tagger.task.label_of(&f.fact));
+        let guess = rule_guess
+            .or_else(|| tagger.tag(embedding).filter(|(_, p)| *p >= SUGGEST_AT).map(|(l, _)| l));
         for (d, g) in [(&mut rules, rule_guess), (&mut both, guess)] {
             d.sentences += 1;
             match g {
@@ -227,13 +212,14 @@ pub fn measure_signal(
     (rules, both)
 }
 
-/// Proposes emotions in `memory` with the device's last global model, if it has one (what runs
-/// after extraction). Returns how many were proposed.
+/// Proposes emotions and topics in `memory` with the device's last global model of each task,
+/// where it has one (what runs after extraction). Returns how many were proposed.
 pub fn suggest_with_latest(graph: &MemoryGraph, memory: MemoryId) -> Result<u32, LearnError> {
-    match super::store::model(graph, super::protocol::EMOTION_TASK)? {
-        Some((weights, labels)) => {
-            suggest_emotions(graph, memory, &EmotionTagger::new(weights, labels)?)
+    let mut proposed = 0;
+    for task in Task::ALL {
+        if let Some((weights, labels)) = super::store::model(graph, task.name())? {
+            proposed += suggest(graph, memory, &Tagger::new(task, weights, labels)?)?;
         }
-        None => Ok(0),
     }
+    Ok(proposed)
 }

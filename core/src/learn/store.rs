@@ -287,10 +287,12 @@ pub(super) fn save_checkpoint(
     })
 }
 
-/// The labelled examples: each segment's stored sentence embedding with the emotion the owner
-/// confirmed in it (never a guess, the tagger's own included), for the labels the round uses.
-pub fn emotion_examples(
+/// The labelled examples of `task`: each segment's stored sentence embedding with the fact of
+/// the task's kind (an emotion, or a life event for topics) the owner confirmed in it (never a
+/// guess, the tagger's own included), for the labels the round uses.
+pub fn examples(
     graph: &MemoryGraph,
+    task: super::protocol::Task,
     labels: &[String],
     dim: usize,
 ) -> Result<(Vec<Vec<f32>>, Vec<u32>), LearnError> {
@@ -299,10 +301,10 @@ pub fn emotion_examples(
             "SELECT e.vector, en.name_norm FROM mention m \
              JOIN entity en ON en.id = m.entity_id \
              JOIN segment_embedding e ON e.segment_id = m.segment_id \
-             WHERE en.kind = 'emotion' AND m.status = 'confirmed' \
+             WHERE en.kind = ?2 AND m.status = 'confirmed' \
              ORDER BY m.id LIMIT ?1",
         )?;
-        let rows = stmt.query_map([MAX_EXAMPLES as i64], |r| {
+        let rows = stmt.query_map(params![MAX_EXAMPLES as i64, task.kind_text()], |r| {
             Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
         })?;
         let (mut xs, mut ys) = (Vec::new(), Vec::new());
@@ -433,17 +435,18 @@ pub(super) fn segment_vectors(
     })
 }
 
-/// Whether the owner rejected emotion `label` in `memory` (then it is never proposed again).
-pub(super) fn rejected_emotion(
+/// Whether the owner rejected `label` of `task` in `memory` (then it is never proposed again).
+pub(super) fn rejected(
     graph: &MemoryGraph,
     memory: i64,
+    task: super::protocol::Task,
     label: &str,
 ) -> Result<bool, LearnError> {
     graph.database().read(|tx| {
         Ok(tx
             .query_row(
-                "SELECT 1 FROM rejected_fact WHERE memory_id = ?1 AND kind = 'emotion' AND norm = ?2",
-                params![memory, label.to_lowercase()],
+                "SELECT 1 FROM rejected_fact WHERE memory_id = ?1 AND kind = ?3 AND norm = ?2",
+                params![memory, label.to_lowercase(), task.kind_text()],
                 |_| Ok(()),
             )
             .optional()?
@@ -455,9 +458,9 @@ pub(super) fn rejected_emotion(
 /// a machine mention, so reading the memory again replaces it like the rules' own.
 pub(super) const TAGGER_EXTRACTOR: i64 = 1000;
 
-/// Proposes emotion `entity` over the whole of `segment` (of `memory`), inferred at
-/// `confidence`, with the fact's `detail` JSON.
-pub(super) fn propose_emotion(
+/// Proposes `entity` (an emotion, or an event for topics) over the whole of `segment` (of
+/// `memory`), inferred at `confidence`, with the fact's `detail` JSON.
+pub(super) fn propose(
     graph: &MemoryGraph,
     memory: i64,
     segment: i64,

@@ -250,13 +250,14 @@ fn stopped_training_resumes_from_its_checkpoint_to_the_same_weights() {
 }
 
 /// A 4-wide tagger that reads dimension `i` as label `i` (joy, grief, pride, fear).
-fn one_hot_tagger() -> signal::EmotionTagger {
+fn one_hot_tagger() -> signal::Tagger {
     let mut weight = vec![0.0f32; 16];
     for i in 0..4 {
         weight[i * 4 + i] = 6.0;
     }
     let labels = ["joy", "grief", "pride", "fear"].map(String::from).to_vec();
-    signal::EmotionTagger::new(
+    signal::Tagger::new(
+        Task::Emotion,
         HeadWeights { dim: 4, labels: 4, weight, bias: vec![0.0; 4] },
         labels,
     )
@@ -294,7 +295,7 @@ fn the_tagger_proposes_what_the_rules_missed_and_a_rejection_sticks() {
     };
     put(first, [0.0, 0.0, 1.0, 0.0]); // the tagger would say pride, but the rules found joy
     put(second, [0.0, 1.0, 0.0, 0.0]); // grief, which no rule word says
-    let proposed = signal::suggest_emotions(&graph, memory, &tagger).expect("suggest");
+    let proposed = signal::suggest(&graph, memory, &tagger).expect("suggest");
     assert_eq!(proposed, 1, "only the segment the rules left without an emotion");
     let proposals = graph.fact_proposals(10).expect("proposals");
     let grief = proposals
@@ -305,10 +306,10 @@ fn the_tagger_proposes_what_the_rules_missed_and_a_rejection_sticks() {
     assert!(grief.confidence < 0.5, "a proposal, never a fact: {}", grief.confidence);
     // The tagger's own guess is never a training label.
     let labels = ["joy", "grief"].map(String::from).to_vec();
-    assert!(emotion_examples(&graph, &labels, 4).expect("examples").0.is_empty());
+    assert!(examples(&graph, Task::Emotion, &labels, 4).expect("examples").0.is_empty());
     // Rejected: reading the memory again brings it back neither from the rules nor the tagger.
     graph.reject_fact(grief.mention_id).expect("reject");
-    assert_eq!(signal::suggest_emotions(&graph, memory, &tagger).expect("suggest"), 0);
+    assert_eq!(signal::suggest(&graph, memory, &tagger).expect("suggest"), 0);
     // The rules' joy, once confirmed, is an example with its segment's vector.
     let facts = graph.memory_facts(memory).expect("facts");
     let joy = facts
@@ -316,7 +317,7 @@ fn the_tagger_proposes_what_the_rules_missed_and_a_rejection_sticks() {
         .find(|f| f.entity.kind == crate::graph::EntityKind::Emotion && f.span.segment_id == first)
         .expect("the rules' joy");
     graph.confirm_fact(joy.mention_id).expect("confirm");
-    let (xs, ys) = emotion_examples(&graph, &labels, 4).expect("examples");
+    let (xs, ys) = examples(&graph, Task::Emotion, &labels, 4).expect("examples");
     assert_eq!((xs, ys), (vec![vec![0.0, 0.0, 1.0, 0.0]], vec![0]));
 }
 
@@ -339,7 +340,7 @@ fn calibration_sharpens_a_timid_model_the_owner_agrees_with_and_flattens_one_the
         .collect();
     let right: Vec<u32> = (0..40).map(|i| (i % 4) as u32).collect();
     let p = |w: &HeadWeights| {
-        let tagger = signal::EmotionTagger::new(w.clone(), labels.clone()).expect("tagger");
+        let tagger = signal::Tagger::new(Task::Emotion, w.clone(), labels.clone()).expect("tagger");
         tagger.tag(&xs[0]).map(|(l, p)| (l.to_owned(), p)).expect("tag")
     };
     let (label, before) = p(&timid);
@@ -360,4 +361,83 @@ fn calibration_sharpens_a_timid_model_the_owner_agrees_with_and_flattens_one_the
     ));
     assert!(signal::calibrate(&timid, &xs[..1], &[9]).is_err());
     assert!(signal::calibrate(&timid, &[], &[]).is_err());
+}
+
+#[test]
+fn the_topic_tagger_proposes_life_events_the_rules_missed() {
+    let (_dir, graph) = crate::graph::test_graph_with_extractor();
+    let labels = ["wedding", "emigration", "war_service", "retirement"].map(String::from).to_vec();
+    let mut weight = vec![0.0f32; 16];
+    for i in 0..4 {
+        weight[i * 4 + i] = 6.0;
+    }
+    let weights = HeadWeights { dim: 4, labels: 4, weight, bias: vec![0.0; 4] };
+    let tagger = signal::Tagger::new(Task::Topic, weights.clone(), labels.clone()).expect("tagger");
+    // Labels must be the task's kinds: emotions are not topics, and the other way round.
+    let emotions = ["joy", "grief", "pride", "fear"].map(String::from).to_vec();
+    assert!(signal::Tagger::new(Task::Topic, weights.clone(), emotions.clone()).is_err());
+    assert!(signal::Tagger::new(Task::Emotion, weights.clone(), labels.clone()).is_err());
+    let mut c = config();
+    c.task = protocol::TOPIC_TASK.into();
+    assert!(matches!(c.check(), Err(LearnError::InvalidInput { .. })), "emotion labels");
+    c.labels = labels.clone();
+    c.check().expect("a topic round");
+    c.task = "mood-ring".into();
+    assert!(matches!(c.check(), Err(LearnError::InvalidInput { .. })), "unknown task");
+
+    // Segment 1 names its event in words the rules know; segment 2 does not.
+    let detail = graph
+        .add_text_memory(
+            "Leaving",
+            "We got married at St Mary's in June.\nWe stood on the deck and waved at Liverpool.",
+            None,
+        )
+        .expect("memory");
+    let memory = detail.memory.id;
+    let (first, second) = (detail.segments[0].id, detail.segments[1].id);
+    let events_in = |segment: i64| {
+        graph
+            .memory_facts(memory)
+            .expect("facts")
+            .iter()
+            .filter(|f| f.entity.kind == crate::graph::EntityKind::Event)
+            .filter(|f| f.span.segment_id == segment)
+            .count()
+    };
+    assert!(events_in(first) > 0 && events_in(second) == 0, "the rules' view of the two");
+    for (segment, v) in [(first, [0.0f32, 0.0, 0.0, 1.0]), (second, [0.0, 1.0, 0.0, 0.0])] {
+        let blob: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+        graph
+            .database()
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO segment_embedding (segment_id, model, text_hash, vector) VALUES (?1, 't', 0, ?2)",
+                    rusqlite::params![segment, blob],
+                )
+                .map_err(crate::store::StoreError::from)
+            })
+            .expect("vector");
+    }
+    // Only the segment the rules left without an event gets a proposal.
+    assert_eq!(signal::suggest(&graph, memory, &tagger).expect("suggest"), 1);
+    let proposals = graph.fact_proposals(10).expect("proposals");
+    let emigration = proposals
+        .iter()
+        .find(|f| f.entity.kind == crate::graph::EntityKind::Event && f.span.segment_id == second)
+        .expect("an emigration proposal for the owner");
+    assert_eq!(emigration.entity.display_name, "emigration");
+    assert!(emigration.confidence < 0.5);
+    assert!(
+        !proposals
+            .iter()
+            .any(|f| f.span.segment_id == first && f.entity.display_name == "retirement"),
+        "nothing where the rules found the wedding"
+    );
+    // Confirmed, it is a topic example; it is no emotion example.
+    graph.confirm_fact(emigration.mention_id).expect("confirm");
+    let (xs, ys) = examples(&graph, Task::Topic, &labels, 4).expect("examples");
+    assert!(xs.contains(&vec![0.0, 1.0, 0.0, 0.0]) && ys.contains(&1), "{ys:?}");
+    assert!(examples(&graph, Task::Emotion, &emotions, 4).expect("examples").0.is_empty());
+    // Rejected facts of one task do not silence the other.
+    assert!(!store::rejected(&graph, memory, Task::Emotion, "emigration").expect("rejected"));
 }
