@@ -164,4 +164,58 @@ fn a_malformed_labelled_set_is_a_typed_error_naming_only_the_line() {
     }
     let (fine, doc) = run(d, &["learn", "simulate", "--data", "/nonexistent/set.tsv"]);
     assert!(!fine && doc["error"]["kind"] == "input", "{doc}");
+    // Emotions are not topics: the emotion set under `--task topic` names its first line.
+    let emotions = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/emotion_set.tsv");
+    let (fine, doc) = run(d, &["learn", "simulate", "--data", emotions, "--task", "topic"]);
+    let message = doc["error"]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(!fine && message.contains("line 1"), "{doc}");
+    let (fine, doc) = run(d, &["learn", "simulate", "--data", emotions, "--task", "mood"]);
+    assert!(!fine && doc["error"]["kind"] == "input", "{doc}");
+}
+
+#[test]
+fn a_simulated_federation_learns_topics_too() {
+    let weed = Seaweed::start();
+    let enclave = LocalEnclave::start(&weed, None);
+    let key = enclave.server().enclave.keys.signing().verifying_key().to_string();
+    let url = enclave.url();
+    let home = tempfile::tempdir().expect("home");
+    let d = home.path();
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/topic_set.tsv");
+    let sim = ok(
+        d,
+        &[
+            "learn",
+            "simulate",
+            "--task",
+            "topic",
+            "--data",
+            data,
+            "--clients",
+            "20",
+            "--rounds",
+            "4",
+            "--per-client",
+            "16",
+            "--test-limit",
+            "96",
+            "--skew",
+            "0.5",
+            "--noise-multiplier",
+            "0.3",
+            "--enclave",
+            url.as_str(),
+            "--enclave-key",
+            key.as_str(),
+        ],
+    );
+    assert_eq!(sim["task"], "topic-tagger");
+    let rounds = sim["rounds"].as_array().expect("rounds");
+    let federated: Vec<f64> =
+        rounds.iter().map(|r| r["federated_accuracy"].as_f64().expect("accuracy")).collect();
+    eprintln!("topics, federated {federated:?}");
+    // Eight life events: chance is 1/8.
+    assert!(federated[3] > 0.25 && federated[3] > federated[0], "{federated:?}");
+    let rules = &sim["extraction"]["rules"];
+    assert!(rules["hits"].as_u64().expect("hits") > 0, "the rules find some events: {rules}");
 }
