@@ -22,6 +22,24 @@ pub trait DeviceConditions: Send + Sync {
     fn is_idle(&self) -> bool;
 }
 
+/// What a federation learns: each has its own rounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum TrainingTask {
+    /// The emotion a segment tells of, from the emotions the owner confirmed.
+    Emotion,
+    /// Its topic (the kind of life event), from the events the owner confirmed.
+    Topic,
+}
+
+impl From<TrainingTask> for learn::Task {
+    fn from(t: TrainingTask) -> Self {
+        match t {
+            TrainingTask::Emotion => learn::Task::Emotion,
+            TrainingTask::Topic => learn::Task::Topic,
+        }
+    }
+}
+
 /// Where learning stands for the owner.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct TrainingStatus {
@@ -127,16 +145,19 @@ impl Learning {
         })
     }
 
-    /// Joins the enclave's open round (see the module's notes): refuses without consent
-    /// (`ConsentRequired`), when the device is not charging and idle, or beyond the budget;
-    /// trains for at most `time_limit_ms`; `cancel` stops it.
+    /// Joins the open round of `task`'s federation (see the module's notes): refuses without
+    /// consent (`ConsentRequired`), when the device is not charging and idle, or beyond the
+    /// budget; trains for at most `time_limit_ms`; `cancel` stops it. Every round joined, of
+    /// either task, spends from the one privacy budget.
     pub fn join_round(
         &self,
+        task: TrainingTask,
         device: Arc<dyn DeviceConditions>,
         cancel: Arc<CancelHandle>,
         time_limit_ms: u64,
     ) -> Result<RoundOutcome, ApiError> {
         let options = JoinOptions {
+            task: task.into(),
             conditions: Conditions { charging: device.is_charging(), idle: device.is_idle() },
             time_limit: Duration::from_millis(time_limit_ms),
             cancel: cancel.token().clone(),

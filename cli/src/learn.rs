@@ -48,6 +48,9 @@ pub enum LearnCommand {
         /// Stop training (with a checkpoint the next join resumes) after this many minutes.
         #[arg(long, default_value_t = 10)]
         minutes: u64,
+        /// Which federation: `emotion` or `topic`.
+        #[arg(long, default_value = "emotion")]
+        task: String,
     },
     /// Every update this device made, with the enclave's signed contribution receipts.
     Ledger,
@@ -158,9 +161,10 @@ pub fn run(
                 format!("Privacy budget set: ε = {epsilon} at δ = {delta:e}")
             });
         }
-        LearnCommand::Join { enclave, charging, idle, minutes } => {
+        LearnCommand::Join { enclave, charging, idle, minutes, task } => {
             let config = crate::sharing::outbox_config(enclave)?;
             let options = JoinOptions {
+                task: parse_task(task)?,
                 conditions: Conditions { charging: *charging, idle: *idle },
                 time_limit: Duration::from_secs(minutes.saturating_mul(60)),
                 ..JoinOptions::default()
@@ -289,11 +293,7 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
     else {
         return Ok(());
     };
-    let task = match task.as_str() {
-        "emotion" => Task::Emotion,
-        "topic" => Task::Topic,
-        _ => return Err(CliError::Input("--task is emotion or topic".into())),
-    };
+    let task = parse_task(task)?;
     let labels = task.labels();
     let rows = read_set(data, &labels)?;
     let models = crate::understand::models_dir(models_dir.as_ref());
@@ -462,4 +462,13 @@ fn dataset_labels(data: &Dataset) -> usize {
     labels.sort_unstable();
     labels.dedup();
     labels.len().max(1)
+}
+
+/// `--task emotion|topic`.
+fn parse_task(task: &str) -> Result<Task, CliError> {
+    match task {
+        "emotion" => Ok(Task::Emotion),
+        "topic" => Ok(Task::Topic),
+        _ => Err(CliError::Input("--task is emotion or topic".into())),
+    }
 }

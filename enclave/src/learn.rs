@@ -8,11 +8,11 @@
 
 use crate::api::ApiError;
 use crate::{now_s, Enclave};
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use heirloom_core::learn::protocol::{model_file, read_update};
+use heirloom_core::learn::protocol::{model_file, read_update, EMOTION_TASK};
 use heirloom_core::learn::{
     aggregate_round, Contribution, HeadWeights, RoundAnnouncement, RoundConfig,
 };
@@ -72,12 +72,26 @@ struct OpenRound {
     announcement: String,
 }
 
-fn open_round(enclave: &Enclave) -> Result<Option<OpenRound>, ApiError> {
+/// Which federation a request is about: `?task=` (default: the emotion tagger).
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct TaskQuery {
+    task: Option<String>,
+}
+
+impl TaskQuery {
+    fn task(&self) -> &str {
+        self.task.as_deref().unwrap_or(EMOTION_TASK)
+    }
+}
+
+/// The open round of `task`'s federation (each task runs its own; round numbers are unique
+/// across them).
+fn open_round(enclave: &Enclave, task: &str) -> Result<Option<OpenRound>, ApiError> {
     let row: Option<(i64, String, Vec<u8>, String)> = enclave.state.with(|c| {
         c.query_row(
             "SELECT round, config, model, announcement FROM learn_round WHERE state = 'open' \
-             ORDER BY round DESC LIMIT 1",
-            [],
+             AND task = ?1 ORDER BY round DESC LIMIT 1",
+            [task],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()
@@ -129,11 +143,12 @@ fn publish(
     Ok(doc)
 }
 
-/// `GET /v1/learn/round`: the open round's signed announcement.
+/// `GET /v1/learn/round[?task=]`: the open round's signed announcement.
 pub(crate) async fn current_round(
     State(enclave): State<Arc<Enclave>>,
+    Query(query): Query<TaskQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let round = open_round(&enclave)?
+    let round = open_round(&enclave, query.task())?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_round", "no round is open"))?;
     serde_json::from_str(&round.announcement).map(Json).map_err(|_| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "state", "announcement damaged")
@@ -183,7 +198,8 @@ pub(crate) async fn rounds(State(enclave): State<Arc<Enclave>>) -> Result<Json<V
     Ok(Json(json!({ "rounds": list })))
 }
 
-/// `POST /v1/admin/learn/start` (operator): opens round 1 of a federation with a zero model.
+/// `POST /v1/admin/learn/start` (operator): opens the first round of the settings' task's
+/// federation with a zero model (numbered after every round so far, of any task).
 pub(crate) async fn start(
     State(enclave): State<Arc<Enclave>>,
     headers: HeaderMap,
@@ -195,11 +211,16 @@ pub(crate) async fn start(
         .map_err(|e| ApiError::bad("round_config", e.to_string()))?;
     let doc = enclave.state.with(|c| {
         let tx = c.transaction()?;
-        let any: i64 = tx.query_row("SELECT count(*) FROM learn_round", [], |r| r.get(0))?;
+        let (any, last): (i64, i64) = tx.query_row(
+            "SELECT (SELECT count(*) FROM learn_round WHERE task = ?1), \
+             (SELECT coalesce(max(round), 0) FROM learn_round)",
+            [&config.task],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         if any > 0 {
             return Ok(None);
         }
-        let doc = publish(&enclave, &tx, 1, &config, &weights);
+        let doc = publish(&enclave, &tx, last as u64 + 1, &config, &weights);
         tx.commit()?;
         Ok(Some(doc))
     })?;
@@ -209,15 +230,16 @@ pub(crate) async fn start(
     }
 }
 
-/// `POST /v1/admin/learn/close` (operator): averages the open round's updates into the next
-/// global model, if at least the minimum number of clients contributed.
+/// `POST /v1/admin/learn/close[?task=]` (operator): averages the open round's updates into the
+/// next global model, if at least the minimum number of clients contributed.
 pub(crate) async fn close(
     State(enclave): State<Arc<Enclave>>,
     headers: HeaderMap,
+    Query(query): Query<TaskQuery>,
 ) -> Result<Json<Value>, ApiError> {
     crate::api::require_admin(&enclave, &headers)?;
     let _guard = enclave.lock("learn/round").await;
-    let round = open_round(&enclave)?
+    let round = open_round(&enclave, query.task())?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_round", "no round is open"))?;
     let updates = enclave.state.learn_updates(round.round)?;
     if (updates.len() as u64) < u64::from(round.config.min_clients) {
@@ -239,8 +261,9 @@ pub(crate) async fn close(
     // The previous round's model gives the previous step, for the server's momentum.
     let previous: Option<Vec<u8>> = enclave.state.with(|c| {
         c.query_row(
-            "SELECT model FROM learn_round WHERE round = ?1",
-            [round.round as i64 - 1],
+            "SELECT model FROM learn_round WHERE task = ?1 AND round < ?2 \
+             ORDER BY round DESC LIMIT 1",
+            params![round.config.task, round.round as i64],
             |r| r.get(0),
         )
         .optional()
@@ -261,7 +284,9 @@ pub(crate) async fn close(
             params![round.round as i64, updates.len() as i64, examples as i64, now_s()],
         )?;
         tx.execute("DELETE FROM learn_update WHERE round = ?1", [round.round as i64])?;
-        let doc = publish(&enclave, &tx, round.round + 1, &round.config, &next);
+        let next_round: i64 =
+            tx.query_row("SELECT max(round) FROM learn_round", [], |r| r.get(0))?;
+        let doc = publish(&enclave, &tx, next_round as u64 + 1, &round.config, &next);
         if doc.is_ok() {
             tx.commit()?;
         }
@@ -316,7 +341,7 @@ pub(crate) fn check_update(
     plaintext: &[u8],
 ) -> Result<Contribution, ApiError> {
     let (delta, header) = read_update(plaintext).map_err(|_| bad_update("not a model update"))?;
-    let round = open_round(enclave)?.ok_or_else(|| bad_update("no round is open"))?;
+    let round = open_round(enclave, &header.task)?.ok_or_else(|| bad_update("no round is open"))?;
     if header.round != round.round || header.task != round.config.task {
         return Err(bad_update("the update is for another round"));
     }
@@ -373,7 +398,6 @@ pub(crate) fn keep_update(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use heirloom_core::learn::protocol::EMOTION_TASK;
 
     fn enclave(dir: &std::path::Path) -> Enclave {
         enclave_with(dir, None)
@@ -480,7 +504,10 @@ mod tests {
                 keep_update(&enclave, &format!("{owner}-{round}"), owner, &c, &bytes)
                     .expect("kept");
             }
-            let closed = close(State(enclave.clone()), headers.clone()).await.expect("close");
+            let closed =
+                close(State(enclave.clone()), headers.clone(), Query(TaskQuery { task: None }))
+                    .await
+                    .expect("close");
             assert_eq!(closed.0["clients"], 2);
             assert_eq!(closed.0["noise_added"], false, "one noise share: nothing to top up");
         }
@@ -488,6 +515,42 @@ mod tests {
         assert!(model(2).iter().all(|v| (v - 2.0).abs() < 1e-6), "{:?}", model(2));
         assert!(model(3).iter().all(|v| (v - 5.0).abs() < 1e-6), "{:?}", model(3));
         assert!(enclave.state.learn_updates(2).expect("updates").is_empty());
+
+        // A topic federation runs beside it: numbered after every round so far, its own model,
+        // its own updates; an emotion update is not a topic one.
+        let mut topics = config();
+        topics.task = heirloom_core::learn::protocol::TOPIC_TASK.into();
+        topics.labels = vec!["wedding".into(), "emigration".into()];
+        let opened = start(State(enclave.clone()), headers.clone(), Json(topics.clone())).await;
+        let doc = opened.expect("a second task's federation").0;
+        let topic_round =
+            RoundAnnouncement::verify(&doc, &[enclave.keys.signing().verifying_key()])
+                .expect("signed");
+        assert_eq!(topic_round.round, 4);
+        assert!(model(4).iter().all(|v| *v == 0.0), "it starts from zero");
+        let again = start(State(enclave.clone()), headers.clone(), Json(topics)).await;
+        assert_eq!(again.err().map(|e| e.kind()), Some("federation_started"));
+        let update = |task: &str, round: u64| {
+            HeadWeights::from_flat(4, 2, &[1.0; 10])
+                .expect("weights")
+                .to_safetensors(&[
+                    ("format", heirloom_core::learn::protocol::MODEL_FORMAT.into()),
+                    ("task", task.into()),
+                    ("round", round.to_string()),
+                    ("example_count", "5".into()),
+                ])
+                .expect("update")
+        };
+        let topic_task = heirloom_core::learn::protocol::TOPIC_TASK;
+        assert!(check_update(&enclave, "owner-a", &update(topic_task, 4)).is_ok());
+        assert!(check_update(&enclave, "owner-a", &update(EMOTION_TASK, 3)).is_ok());
+        assert_eq!(
+            check_update(&enclave, "owner-a", &update(EMOTION_TASK, 4)).err().map(|e| e.kind()),
+            Some("bad_update"),
+            "round 4 is the topic federation's"
+        );
+        let emotion_open = open_round(&enclave, EMOTION_TASK).expect("open").expect("round");
+        assert_eq!(emotion_open.round, 3);
     }
 
     #[test]

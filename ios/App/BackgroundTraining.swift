@@ -63,9 +63,16 @@ func runTrainingRound(open: () throws -> Heirloom, conditions: TaskConditions, c
         let heirloom = try open()
         defer { heirloom.shutdown() }
         let learning = try heirloom.learning(enclave: EnclaveSettings.config)
-        let outcome = try learning.joinRound(device: conditions, cancel: cancel, timeLimitMs: 10 * 60 * 1000)
-        if case .paused = outcome {
-            return false
+        for task in [TrainingTask.emotion, TrainingTask.topic] {
+            do {
+                let outcome = try learning.joinRound(
+                    task: task, device: conditions, cancel: cancel, timeLimitMs: 10 * 60 * 1000)
+                if case .paused = outcome {
+                    return false
+                }
+            } catch ApiError.NotNow {
+                continue // too few confirmed facts of this kind yet
+            }
         }
         // Queued now or earlier: send whatever waits (the update, or an erasure request).
         _ = try heirloom.outbox(enclave: EnclaveSettings.config)

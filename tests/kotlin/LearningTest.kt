@@ -37,9 +37,9 @@ fun learningTests() {
             checkEq(status.consent to status.rounds, false to 0u, "no consent, no rounds")
             checkEq(status.budgetEpsilon, 8.0, "the default budget")
             val device = Device(charging = false, idle = true)
-            checkThrows<ApiException.NotNow>("not charging") { learning.joinRound(device, CancelHandle(), 60_000uL) }
+            checkThrows<ApiException.NotNow>("not charging") { learning.joinRound(TrainingTask.EMOTION, device, CancelHandle(), 60_000uL) }
             device.charging = true
-            checkThrows<ApiException.ConsentRequired>("no consent") { learning.joinRound(device, CancelHandle(), 60_000uL) }
+            checkThrows<ApiException.ConsentRequired>("no consent") { learning.joinRound(TrainingTask.EMOTION, device, CancelHandle(), 60_000uL) }
             val policy = ConsentPolicy("GB", "Heirloom", "privacy@heirloom.example", "https://heirloom.example/privacy", "2026-11", "en")
             val consent = h.consent(policy)
             consent.giveTraining(null)
@@ -50,7 +50,7 @@ fun learningTests() {
             val config = """{"task":"emotion-tagger","labels":[${labels.joinToString(",") { "\"$it\"" }}],"dim":384,""" +
                 """"learning_rate":"0.5","local_epochs":2,"batch_size":4,"clip_norm":"1","noise_multiplier":"1","noise_shares":1,"min_clients":2}"""
             checkEq(operator(enclaveUrl, "/v1/admin/learn/start", config), 200, "the federation starts")
-            checkThrows<ApiException.NotNow>("too few confirmed examples") { learning.joinRound(device, CancelHandle(), 60_000uL) }
+            checkThrows<ApiException.NotNow>("too few confirmed examples") { learning.joinRound(TrainingTask.EMOTION, device, CancelHandle(), 60_000uL) }
 
             val story = "I was so happy at the summer fair.\nWe laughed all evening at the dance hall.\n" +
                 "I cried at my mother's funeral.\nI was heartbroken when the dog died.\n" +
@@ -60,9 +60,11 @@ fun learningTests() {
             for (fact in facts.forMemory(memory.id).filter { it.entity.kind == EntityKind.EMOTION }) {
                 facts.confirm(fact.mentionId)
             }
-            val joined = learning.joinRound(device, CancelHandle(), 60_000uL)
+            val joined = learning.joinRound(TrainingTask.EMOTION, device, CancelHandle(), 60_000uL)
             check(joined is RoundOutcome.Queued && joined.round == 1uL && joined.exampleCount >= 5uL, "round 1 joined: $joined")
-            checkEq(learning.joinRound(device, CancelHandle(), 60_000uL), RoundOutcome.AlreadyJoined(1uL) as RoundOutcome, "one update per round")
+            checkEq(learning.joinRound(TrainingTask.EMOTION, device, CancelHandle(), 60_000uL), RoundOutcome.AlreadyJoined(1uL) as RoundOutcome, "one update per round")
+            // Topics are a federation of their own, and the operator has not started one.
+            checkThrows<ApiException>("no topic round is open") { learning.joinRound(TrainingTask.TOPIC, device, CancelHandle(), 60_000uL) }
             val quiet = object : OutboxProgress {
                 override fun onProgress(itemId: Long, acked: ULong, total: ULong) {}
                 override fun onState(itemId: Long, state: ItemState) {}
@@ -79,7 +81,7 @@ fun learningTests() {
             learning.setBudget(5.0, 1e-5)
             checkThrows<ApiException.InvalidInput>("a δ that is too large") { learning.setBudget(5.0, 0.5) }
             consent.revokeTraining()
-            checkThrows<ApiException.ConsentRequired>("withdrawn: no more rounds") { learning.joinRound(device, CancelHandle(), 60_000uL) }
+            checkThrows<ApiException.ConsentRequired>("withdrawn: no more rounds") { learning.joinRound(TrainingTask.EMOTION, device, CancelHandle(), 60_000uL) }
         }
     }
 }

@@ -5,7 +5,7 @@
 //! outbox, sealed to the enclave when it is sent. The privacy budget is spent in the same
 //! transaction that queues the update.
 
-use super::protocol::{model_metadata, sha256_hex, RoundAnnouncement};
+use super::protocol::{model_metadata, sha256_hex, RoundAnnouncement, Task};
 use super::store::{self, NewUpdate};
 use super::{add_gaussian_noise, clip_l2, HeadWeights, LearnError, RoundConfig, TaggerHead};
 use crate::consent::{self, Purpose, Subject};
@@ -38,6 +38,8 @@ impl Conditions {
 /// How a join may run.
 #[derive(Debug, Clone)]
 pub struct JoinOptions {
+    /// Which federation to join (each task has its own rounds).
+    pub task: Task,
     pub conditions: Conditions,
     /// Training stops (with a checkpoint) after this long; the next join resumes it.
     pub time_limit: Duration,
@@ -47,6 +49,7 @@ pub struct JoinOptions {
 impl Default for JoinOptions {
     fn default() -> Self {
         Self {
+            task: Task::Emotion,
             conditions: Conditions::default(),
             time_limit: Duration::from_secs(10 * 60),
             cancel: CancelToken::new(),
@@ -86,8 +89,8 @@ pub fn join_round(
     now_ms: i64,
 ) -> Result<JoinOutcome, LearnError> {
     join_round_with(graph, config, options, still_allowed, now_ms, &|round| {
-        let task = super::protocol::Task::parse(&round.task)
-            .ok_or(LearnError::InvalidInput { reason: "a known task" })?;
+        let task =
+            Task::parse(&round.task).ok_or(LearnError::InvalidInput { reason: "a known task" })?;
         store::examples(graph, task, &round.labels, round.dim as usize)
     })
 }
@@ -115,8 +118,11 @@ pub fn join_round_with(
         return Err(LearnError::ConsentRequired);
     }
     let client = Client::new(&config.enclave_url, config.request_timeout, config.tls_roots)?;
-    let doc = client.learn_round()?;
+    let doc = client.learn_round(options.task.name())?;
     let round = RoundAnnouncement::verify(&doc, &config.pinned_signers)?;
+    if round.config.task != options.task.name() {
+        return Err(LearnError::InvalidInput { reason: "a round of another task" });
+    }
     let task = round.config.task.clone();
     if store::joined(graph, &task, round.round)? {
         return Ok(JoinOutcome::AlreadyJoined { round: round.round });

@@ -238,7 +238,10 @@ pub fn run(
         .map_err(|_| LearnError::InvalidInput { reason: "round settings" })?;
     let started = http.admin("/v1/admin/learn/start", &sim.admin_token, Some(&body))?;
     let mut round = RoundAnnouncement::verify(&started, &outbox.pinned_signers)?;
+    let task = super::protocol::Task::parse(&sim.round.task)
+        .ok_or(LearnError::InvalidInput { reason: "a known task" })?;
     let options = JoinOptions {
+        task,
         conditions: Conditions { charging: true, idle: true },
         time_limit: Duration::from_secs(600),
         cancel: CancelFlag::new(),
@@ -263,7 +266,8 @@ pub fn run(
                 Instant::now() + Duration::from_secs(120),
             )?;
         }
-        let closed = http.admin("/v1/admin/learn/close", &sim.admin_token, None)?;
+        let close = format!("/v1/admin/learn/close?task={}", task.name());
+        let closed = http.admin(&close, &sim.admin_token, None)?;
         let next = RoundAnnouncement::verify(&closed["next"], &outbox.pinned_signers)?;
         let model = http.learn_model(next.round, next.model_bytes)?;
         global = next.open_model(&model)?;

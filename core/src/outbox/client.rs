@@ -148,8 +148,9 @@ impl Client {
     }
 
     /// The enclave's signed announcement of the open federated round.
-    pub(crate) fn learn_round(&self) -> Result<Value, OutboxError> {
-        self.send(self.http.get(format!("{}/v1/learn/round", self.base)))
+    pub(crate) fn learn_round(&self, task: &str) -> Result<Value, OutboxError> {
+        // Task names are ASCII letters and hyphens: nothing to escape.
+        self.send(self.http.get(format!("{}/v1/learn/round?task={task}", self.base)))
     }
 
     /// The global model of `round` (at most `limit` bytes).

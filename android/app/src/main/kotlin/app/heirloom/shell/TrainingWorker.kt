@@ -20,6 +20,7 @@ import app.heirloom.core.Heirloom
 import app.heirloom.core.ItemState
 import app.heirloom.core.OutboxProgress
 import app.heirloom.core.RoundOutcome
+import app.heirloom.core.TrainingTask
 import java.io.File
 import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.Dispatchers
@@ -55,7 +56,8 @@ class AndroidConditions(context: Context) : DeviceConditions {
 }
 
 /**
- * Joins the enclave's open federated-learning round in the background (issue 8): WorkManager runs
+ * Joins the enclave's open federated-learning rounds (emotions, then topics) in the background
+ * (issue 8): WorkManager runs
  * it at most daily, only while the device charges, is idle and has a network. The core refuses
  * without the owner's "AI training" consent, beyond their privacy budget, or with too few
  * confirmed facts; those end the run quietly. Training stops when the conditions change or the
@@ -72,8 +74,15 @@ class TrainingWorker(context: Context, params: WorkerParameters) : CoroutineWork
         try {
             Heirloom.open(dir.path, KeystoreKeyStore(applicationContext)).use { heirloom ->
                 val learning = heirloom.learning(EnclaveSettings.config)
-                val outcome = learning.joinRound(AndroidConditions(applicationContext), cancel, TIME_LIMIT_MS)
-                if (outcome is RoundOutcome.Paused) return@use Result.retry()
+                val conditions = AndroidConditions(applicationContext)
+                for (task in TrainingTask.entries) {
+                    val outcome = try {
+                        learning.joinRound(task, conditions, cancel, TIME_LIMIT_MS)
+                    } catch (e: ApiException.NotNow) {
+                        continue // too few confirmed facts of this kind yet
+                    }
+                    if (outcome is RoundOutcome.Paused) return@use Result.retry()
+                }
                 // Queued now or earlier: send whatever waits (the update, or an erasure request).
                 heirloom.outbox(EnclaveSettings.config).run(Quiet, cancel, SEND_LIMIT_MS)
                 Result.success()
