@@ -2,7 +2,8 @@
 //! facts, and only a clipped, noised update leaves, sealed to the enclave, with the owner's
 //! "AI training" consent.
 //!
-//! - `head`: the model, a linear tagging head over the stored sentence embeddings (candle).
+//! - `head`: the model, a linear tagging head over the stored sentence embeddings (candle); one
+//!   per task (`protocol::Task`: emotions, or topics as life-event kinds).
 //! - `model`: its weights as plain numbers, safetensors files, weight differences and FedAvg
 //!   (shared with the enclave, which has no candle).
 //! - `privacy`: clipping to an L2 bound, Gaussian noise from the OS CSPRNG, a Rényi-DP
@@ -10,8 +11,9 @@
 //! - `protocol`: the enclave's signed round announcement, update metadata, contributions.
 //! - `join`: the phone's side of a round, gated by consent, budget and device conditions.
 //! - `store`: budget, updates, checkpoint, labelled examples and the contribution ledger.
-//! - `signal`: the learned tagger's confident guesses as emotion proposals after extraction,
-//!   and how much they add to the rules on labelled sentences.
+//! - `signal`: the learned taggers' confident guesses as emotion and event proposals after
+//!   extraction (calibrated on the owner's facts), and how much they add to the rules on
+//!   labelled sentences.
 //! - `simulation`: a federation of simulated phones through a real enclave, with accuracy
 //!   curves next to central training.
 
