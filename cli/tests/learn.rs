@@ -25,6 +25,31 @@ fn run(dir: &Path, args: &[&str]) -> (bool, Value) {
     (doc["ok"] == true, doc)
 }
 
+/// SeaweedFS and the reference enclave on loopback, and a home folder for the CLI.
+struct Cloud {
+    // Fields drop in order: the enclave before the store it uses.
+    _enclave: LocalEnclave,
+    _weed: Seaweed,
+    home: tempfile::TempDir,
+    url: String,
+    key: String,
+}
+
+impl Cloud {
+    fn start() -> Self {
+        let weed = Seaweed::start();
+        let enclave = LocalEnclave::start(&weed, None);
+        let key = enclave.server().enclave.keys.signing().verifying_key().to_string();
+        let url = enclave.url();
+        Self { _enclave: enclave, _weed: weed, home: tempfile::tempdir().expect("home"), url, key }
+    }
+
+    /// `--enclave URL --enclave-key KEY`.
+    fn enclave_args(&self) -> [&str; 4] {
+        ["--enclave", self.url.as_str(), "--enclave-key", self.key.as_str()]
+    }
+}
+
 fn ok(dir: &Path, args: &[&str]) -> Value {
     let (fine, doc) = run(dir, args);
     assert!(fine, "{args:?}: {doc}");
@@ -33,14 +58,10 @@ fn ok(dir: &Path, args: &[&str]) -> Value {
 
 #[test]
 fn a_simulated_federation_learns_and_an_owner_joins_with_consent() {
-    let weed = Seaweed::start();
-    let enclave = LocalEnclave::start(&weed, None);
-    let key = enclave.server().enclave.keys.signing().verifying_key().to_string();
-    let url = enclave.url();
-    let home = tempfile::tempdir().expect("home");
-    let d = home.path();
+    let cloud = Cloud::start();
+    let d = cloud.home.path();
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/emotion_set.tsv");
-    let e = ["--enclave", url.as_str(), "--enclave-key", key.as_str()];
+    let e = cloud.enclave_args();
 
     let plot = d.join("curves.png");
     let plot_arg = plot.to_str().expect("path");
@@ -175,12 +196,8 @@ fn a_malformed_labelled_set_is_a_typed_error_naming_only_the_line() {
 
 #[test]
 fn a_simulated_federation_learns_topics_too() {
-    let weed = Seaweed::start();
-    let enclave = LocalEnclave::start(&weed, None);
-    let key = enclave.server().enclave.keys.signing().verifying_key().to_string();
-    let url = enclave.url();
-    let home = tempfile::tempdir().expect("home");
-    let d = home.path();
+    let cloud = Cloud::start();
+    let d = cloud.home.path();
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/topic_set.tsv");
     let sim = ok(
         d,
@@ -203,11 +220,11 @@ fn a_simulated_federation_learns_topics_too() {
             "0.5",
             "--noise-multiplier",
             "0.3",
-            "--enclave",
-            url.as_str(),
-            "--enclave-key",
-            key.as_str(),
-        ],
+        ]
+        .iter()
+        .copied()
+        .chain(cloud.enclave_args())
+        .collect::<Vec<_>>(),
     );
     assert_eq!(sim["task"], "topic-tagger");
     let rounds = sim["rounds"].as_array().expect("rounds");

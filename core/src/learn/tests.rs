@@ -250,6 +250,21 @@ fn stopped_training_resumes_from_its_checkpoint_to_the_same_weights() {
 }
 
 /// A 4-wide tagger that reads dimension `i` as label `i` (joy, grief, pride, fear).
+/// Stores `v` as `segment`'s sentence embedding.
+fn put_vector(graph: &crate::graph::MemoryGraph, segment: i64, v: [f32; 4]) {
+    let blob: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    graph
+        .database()
+        .write(|tx| {
+            tx.execute(
+                "INSERT INTO segment_embedding (segment_id, model, text_hash, vector) VALUES (?1, 't', 0, ?2)",
+                rusqlite::params![segment, blob],
+            )
+            .map_err(crate::store::StoreError::from)
+        })
+        .expect("vector");
+}
+
 fn one_hot_tagger() -> signal::Tagger {
     let mut weight = vec![0.0f32; 16];
     for i in 0..4 {
@@ -280,21 +295,8 @@ fn the_tagger_proposes_what_the_rules_missed_and_a_rejection_sticks() {
         .expect("memory");
     let memory = detail.memory.id;
     let (first, second) = (detail.segments[0].id, detail.segments[1].id);
-    let put = |segment: i64, v: [f32; 4]| {
-        let blob: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-        graph
-            .database()
-            .write(|tx| {
-                tx.execute(
-                    "INSERT INTO segment_embedding (segment_id, model, text_hash, vector) VALUES (?1, 't', 0, ?2)",
-                    rusqlite::params![segment, blob],
-                )
-                .map_err(crate::store::StoreError::from)
-            })
-            .expect("vector");
-    };
-    put(first, [0.0, 0.0, 1.0, 0.0]); // the tagger would say pride, but the rules found joy
-    put(second, [0.0, 1.0, 0.0, 0.0]); // grief, which no rule word says
+    put_vector(&graph, first, [0.0, 0.0, 1.0, 0.0]); // the tagger would say pride; the rules found joy
+    put_vector(&graph, second, [0.0, 1.0, 0.0, 0.0]); // grief, which no rule word says
     let proposed = signal::suggest(&graph, memory, &tagger).expect("suggest");
     assert_eq!(proposed, 1, "only the segment the rules left without an emotion");
     let proposals = graph.fact_proposals(10).expect("proposals");
@@ -405,19 +407,8 @@ fn the_topic_tagger_proposes_life_events_the_rules_missed() {
             .count()
     };
     assert!(events_in(first) > 0 && events_in(second) == 0, "the rules' view of the two");
-    for (segment, v) in [(first, [0.0f32, 0.0, 0.0, 1.0]), (second, [0.0, 1.0, 0.0, 0.0])] {
-        let blob: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-        graph
-            .database()
-            .write(|tx| {
-                tx.execute(
-                    "INSERT INTO segment_embedding (segment_id, model, text_hash, vector) VALUES (?1, 't', 0, ?2)",
-                    rusqlite::params![segment, blob],
-                )
-                .map_err(crate::store::StoreError::from)
-            })
-            .expect("vector");
-    }
+    put_vector(&graph, first, [0.0, 0.0, 0.0, 1.0]);
+    put_vector(&graph, second, [0.0, 1.0, 0.0, 0.0]);
     // Only the segment the rules left without an event gets a proposal.
     assert_eq!(signal::suggest(&graph, memory, &tagger).expect("suggest"), 1);
     let proposals = graph.fact_proposals(10).expect("proposals");
