@@ -72,6 +72,33 @@ pub enum RoundOutcome {
     AlreadyJoined { round: u64 },
 }
 
+impl From<JoinOutcome> for RoundOutcome {
+    fn from(outcome: JoinOutcome) -> Self {
+        match outcome {
+            JoinOutcome::Queued {
+                round,
+                item_id,
+                example_count,
+                update_bytes,
+                epsilon_round,
+                epsilon_total,
+                ..
+            } => Self::Queued {
+                round,
+                item_id,
+                example_count,
+                update_bytes,
+                epsilon_round,
+                epsilon_total,
+            },
+            JoinOutcome::Paused { round, epochs_done, epochs } => {
+                Self::Paused { round, epochs_done, epochs }
+            }
+            JoinOutcome::AlreadyJoined { round } => Self::AlreadyJoined { round },
+        }
+    }
+}
+
 /// One line of the contribution ledger.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct ContributionEntry {
@@ -166,28 +193,7 @@ impl Learning {
         let outcome = self.session.with(|g| {
             learn::join_round(g, &self.config, &options, &still, heirloom_core::clock::now_ms())
         })?;
-        Ok(match outcome {
-            JoinOutcome::Queued {
-                round,
-                item_id,
-                example_count,
-                update_bytes,
-                epsilon_round,
-                epsilon_total,
-                ..
-            } => RoundOutcome::Queued {
-                round,
-                item_id,
-                example_count,
-                update_bytes,
-                epsilon_round,
-                epsilon_total,
-            },
-            JoinOutcome::Paused { round, epochs_done, epochs } => {
-                RoundOutcome::Paused { round, epochs_done, epochs }
-            }
-            JoinOutcome::AlreadyJoined { round } => RoundOutcome::AlreadyJoined { round },
-        })
+        Ok(outcome.into())
     }
 
     /// Every update this device made, oldest first.

@@ -294,6 +294,13 @@ pub fn simulate(command: &LearnCommand, name: &str, out: &Output) -> Result<(), 
         return Ok(());
     };
     let task = parse_task(task)?;
+    // A plot that cannot be written fails now, not after the whole federation has run.
+    if let Some(path) = plot {
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if parent.is_some_and(|p| !p.is_dir()) {
+            return Err(CliError::Input("the plot's folder does not exist".into()));
+        }
+    }
     let labels = task.labels();
     let rows = read_set(data, &labels)?;
     let models = crate::understand::models_dir(models_dir.as_ref());

@@ -192,6 +192,9 @@ fn a_malformed_labelled_set_is_a_typed_error_naming_only_the_line() {
     assert!(!fine && message.contains("line 1"), "{doc}");
     let (fine, doc) = run(d, &["learn", "simulate", "--data", emotions, "--task", "mood"]);
     assert!(!fine && doc["error"]["kind"] == "input", "{doc}");
+    let nowhere = ["--plot", "/nonexistent/folder/curves.png"];
+    let (fine, doc) = run(d, &[&["learn", "simulate", "--data", emotions][..], &nowhere].concat());
+    assert!(!fine && doc["error"]["kind"] == "input", "an unwritable plot fails first: {doc}");
 }
 
 #[test]

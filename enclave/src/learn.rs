@@ -551,6 +551,16 @@ mod tests {
         );
         let emotion_open = open_round(&enclave, EMOTION_TASK).expect("open").expect("round");
         assert_eq!(emotion_open.round, 3);
+        // An unknown task cannot be started, and has no round to fetch or close.
+        let mut unknown = config();
+        unknown.task = "mood-ring".into();
+        let refused = start(State(enclave.clone()), headers.clone(), Json(unknown)).await;
+        assert_eq!(refused.err().map(|e| e.kind()), Some("round_config"));
+        let query = || Query(TaskQuery { task: Some("mood-ring".into()) });
+        let fetched = current_round(State(enclave.clone()), query()).await;
+        assert_eq!(fetched.err().map(|e| e.kind()), Some("no_round"));
+        let closed = close(State(enclave.clone()), headers.clone(), query()).await;
+        assert_eq!(closed.err().map(|e| e.kind()), Some("no_round"));
     }
 
     #[test]

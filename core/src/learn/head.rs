@@ -237,13 +237,13 @@ mod tests {
         let head = TaggerHead::new(16, 3).expect("head");
         let before = head.weights().expect("weights");
         assert_eq!(before.len(), 16 * 3 + 3);
-        let untrained = head.predict(&xs).expect("predict");
         let loss = head.train(&xs, &ys, 200, 0.05, &|| false).expect("train");
         let predicted = head.predict(&xs).expect("predict");
         let right = predicted.iter().zip(&ys).filter(|(p, y)| p == y).count();
         assert!(right as f64 / ys.len() as f64 > 0.95, "accuracy {right}/300, loss {loss}");
+        // From a random start (cross-entropy near ln 3 ≈ 1.1) the loss fell. The predictions
+        // alone prove nothing: on three well-separated blobs a random start is sometimes right.
         assert!(loss < 0.3, "{loss}");
-        assert_ne!(untrained, predicted);
         // The update that would leave: the weight difference, clipped, then noised.
         let after = head.weights().expect("weights");
         let mut update: Vec<f32> = after.iter().zip(&before).map(|(a, b)| a - b).collect();

@@ -132,7 +132,7 @@ pub fn join_round_with(
     let model = client.learn_model(round.round, round.model_bytes.min(MAX_MODEL_BYTES))?;
     let global = round.open_model(&model)?;
     let (xs, ys) = examples(&round.config)?;
-    // The verified global model is also the device's tagger for emotion proposals, its
+    // The verified global model is also the device's tagger for this task's proposals, its
     // temperature fitted to the owner's confirmed examples when there are enough of them.
     let tagger = if xs.len() >= MIN_EXAMPLES {
         let (scaled, temperature) = super::signal::calibrate(&global, &xs, &ys)?;

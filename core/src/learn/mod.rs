@@ -30,7 +30,7 @@ pub use head::TaggerHead;
 pub use join::{
     join_round, status, Conditions, JoinOptions, JoinOutcome, LearnStatus, MIN_EXAMPLES,
 };
-pub use model::{aggregate_round, federated_average, HeadWeights, RoundAggregate};
+pub use model::{aggregate_round, HeadWeights, RoundAggregate};
 pub use privacy::{
     add_gaussian_noise, clip_l2, l2_norm, top_up_noise_std, PrivacyBudget, RdpAccountant,
     RDP_ORDERS,

@@ -131,19 +131,8 @@ fn check_shape(dim: usize, labels: usize) -> Result<(), LearnError> {
     Ok(())
 }
 
-/// FedAvg: `global` plus the average of the `updates` (weight differences) weighted by each
-/// one's example count. Refuses an empty round, a shape that differs, or no examples at all.
-pub fn federated_average(
-    global: &HeadWeights,
-    updates: &[(HeadWeights, u64)],
-) -> Result<HeadWeights, LearnError> {
-    let mean = weighted_mean(global, updates)?;
-    let flat: Vec<f32> =
-        global.flat().into_iter().zip(mean).map(|(g, d)| (f64::from(g) + d) as f32).collect();
-    HeadWeights::from_flat(global.dim, global.labels, &flat)
-}
-
-/// The example-weighted mean of `updates`, which must have `global`'s shape.
+/// The example-weighted mean of `updates` (FedAvg's average), which must have `global`'s
+/// shape. Refuses an empty round, a shape that differs, or no examples at all.
 fn weighted_mean(
     global: &HeadWeights,
     updates: &[(HeadWeights, u64)],
@@ -177,7 +166,7 @@ pub struct RoundAggregate {
 
 /// Closes a round (the enclave does this):
 ///
-/// 1. the updates' example-weighted average (FedAvg);
+/// 1. the updates' example-weighted average (FedAvg; plain FedAvg is η = 1, β = 0);
 /// 2. plus Gaussian noise from the OS CSPRNG when the clients' noise is not enough for the
 ///    average to carry σ times the largest single update's weight in it (uneven example counts
 ///    give one update more say than its noise share covers; see

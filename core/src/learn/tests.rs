@@ -140,13 +140,17 @@ fn fedavg_weights_updates_by_example_count_and_refuses_bad_rounds() {
     let global = HeadWeights::from_flat(2, 2, &[1.0; 6]).expect("global");
     let a = HeadWeights::from_flat(2, 2, &[3.0; 6]).expect("a");
     let b = HeadWeights::from_flat(2, 2, &[-1.0; 6]).expect("b");
-    let next = federated_average(&global, &[(a.clone(), 30), (b.clone(), 10)]).expect("avg");
+    // Plain FedAvg: η = 1, β = 0, one noise share (so nothing to top up).
+    let fedavg = |updates: &[(HeadWeights, u64)]| {
+        aggregate_round(&global, None, updates, &config()).map(|a| a.next)
+    };
+    let next = fedavg(&[(a.clone(), 30), (b.clone(), 10)]).expect("avg");
     // 1 + (30·3 + 10·(−1)) / 40 = 3
     assert!(next.flat().iter().all(|v| (v - 3.0).abs() < 1e-6), "{:?}", next.flat());
-    assert!(federated_average(&global, &[]).is_err());
-    assert!(federated_average(&global, &[(a, 0)]).is_err());
+    assert!(fedavg(&[]).is_err());
+    assert!(fedavg(&[(a, 0)]).is_err());
     let wrong = HeadWeights::zeros(3, 2).expect("zeros");
-    assert!(federated_average(&global, &[(b, 1), (wrong, 1)]).is_err());
+    assert!(fedavg(&[(b, 1), (wrong, 1)]).is_err());
 }
 
 #[test]
